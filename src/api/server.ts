@@ -1,0 +1,53 @@
+// buildServer(deps): the Fastify app with every route plugin registered; it never listens by itself.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import { ZodError } from 'zod';
+import { SheriffError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export interface ServerOptions {
+  log: Logger;
+  bodyLimit: number;
+  /** Route plugins, registered in order; each gets its own dependencies through a closure. */
+  plugins: FastifyPluginAsync[];
+}
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.log.child({ component: "http" }) as unknown as FastifyBaseLogger,
+    bodyLimit: opts.bodyLimit,
+    disableRequestLogging: true,
+    trustProxy: false,
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof SheriffError) {
+      if (err.code === 'QUEUE_UNAVAILABLE' || err.code === 'RATE_LIMITED') void reply.header('retry-after', '5');
+      return reply.status(err.status).send(err.toJSON());
+    }
+    if (err instanceof ZodError) {
+      return reply.status(400).send({ error: { code: 'VALIDATION', message: 'The request is invalid', details: err.issues } });
+    }
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send(new SheriffError('PAYLOAD_TOO_LARGE', `the body is over ${opts.bodyLimit} bytes`).toJSON());
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.status(415).send(new SheriffError('UNSUPPORTED_MEDIA_TYPE', 'send application/json or application/x-ndjson').toJSON());
+    }
+    if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError) {
+      return reply.status(400).send(new SheriffError('INVALID_JSON', e.message).toJSON());
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return reply.status(e.statusCode).send({ error: { code: e.code ?? 'VALIDATION', message: e.message } });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.status(500).send(new SheriffError('INTERNAL', 'internal error; see the server log').toJSON());
+  });
+
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(new SheriffError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
+
+  app.get('/healthz', async () => ({ ok: true }));
+
+  for (const plugin of opts.plugins) await app.register(plugin);
+  return app;
+}

@@ -1,0 +1,155 @@
+// Loads sheriff.yaml: YAML → ${env:NAME} substitution → zod (strict) → per-connector option schemas.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseAllDocuments } from 'yaml';
+import { SourceName } from './contracts/alert.js';
+import { cidr, defaultInternalCidrs, duration } from './contracts/net.js';
+import { connectorModules } from '../connectors/index.js';
+
+const SourceAuth = z.object({
+  /** HMAC-SHA256 secret for X-Sheriff-Signature. */
+  secret: z.string().min(16, 'use a secret of at least 16 characters').optional(),
+  /** Bearer token. */
+  token: z.string().min(16, 'use a token of at least 16 characters').optional(),
+  allowUnauthenticated: z.boolean().default(false),
+  /** Alertmanager: labels that carry the device address, first match wins. */
+  deviceLabels: z.array(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/)).optional(),
+}).strict();
+
+const OperatorToken = z.object({
+  name: z.string().regex(/^[a-zA-Z0-9_.@-]{1,64}$/),
+  role: z.enum(['viewer', 'approver', 'admin']),
+  token: z.string().min(16, 'use a token of at least 16 characters'),
+}).strict();
+
+const ConnectorEntry = z.object({
+  type: z.string(),
+  /** Devices this connector is responsible for; absent = every device. */
+  scope: z.array(cidr).optional(),
+}).passthrough();
+
+const Notifier = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('slack'), url: z.url() }).strict(),
+  z.object({ type: z.literal('webhook'), url: z.url(), secret: z.string().min(16).optional() }).strict(),
+]);
+
+export const ConfigSchema = z.object({
+  mode: z.enum(['passive', 'active']).default('passive'),
+  redis: z.string().default('redis://127.0.0.1:6379'),
+  /** Key prefix for everything sheriff keeps in Redis (hash-tagged for Redis Cluster). */
+  redisPrefix: z.string().regex(/^[{}a-zA-Z0-9_-]{1,40}$/).default('{sheriff}'),
+  listen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:8080').default('127.0.0.1:8080'),
+  /** Public URL of the console, used in notifications. */
+  publicUrl: z.url().optional(),
+  playbooks: z.string().default('./playbooks'),
+  auth: z.object({ tokens: z.array(OperatorToken).default([]) }).strict().default({ tokens: [] }),
+  sources: z.partialRecord(SourceName, SourceAuth).default({}),
+  ingest: z.object({
+    internal: z.array(cidr).default(defaultInternalCidrs),
+    bodyLimit: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    dedupeWindow: duration.default(24 * 3_600_000),
+    retention: duration.default(7 * 86_400_000),
+  }).strict().default({ internal: defaultInternalCidrs, bodyLimit: 1024 * 1024, dedupeWindow: 24 * 3_600_000, retention: 7 * 86_400_000 }),
+  protected: z.object({
+    cidrs: z.array(cidr).default([]),
+    hostnames: z.array(z.string().max(253)).default([]),
+  }).strict().default({ cidrs: [], hostnames: [] }),
+  limits: z.object({
+    maxNewPerHour: z.number().int().min(0).default(20),
+    maxActive: z.number().int().min(0).default(200),
+  }).strict().default({ maxNewPerHour: 20, maxActive: 200 }),
+  ttl: z.object({ default: duration.default(2 * 3_600_000), max: duration.default(7 * 86_400_000) }).strict()
+    .default({ default: 2 * 3_600_000, max: 7 * 86_400_000 }),
+  approval: z.object({ ttl: duration.default(3_600_000) }).strict().default({ ttl: 3_600_000 }),
+  reconcile: z.object({ interval: duration.default(300_000) }).strict().default({ interval: 300_000 }),
+  connectors: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'connector names are lower-case letters, digits and dashes'), ConnectorEntry)
+    .default({ dry: { type: 'log' } }),
+  notify: z.array(Notifier).default([]),
+}).strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Replaces ${env:NAME} in every string; a missing variable is a problem, not an empty string. */
+function substitute(value: unknown, path: string, problems: string[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
+      const v = process.env[name];
+      if (v === undefined) {
+        problems.push(`${path || '(root)'}: environment variable ${name} is not set (export ${name}=… or remove the reference)`);
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, problems));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, problems)]));
+  }
+  return value;
+}
+
+export function formatIssue(issue: z.core.$ZodIssue, prefix = ''): string {
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((k) => `${path ? `${path}.` : ''}${k}: unknown key (check the spelling; see sheriff.example.yaml for the allowed keys)`).join('\n');
+  }
+  return `${path || '(root)'}: ${issue.message}`;
+}
+
+export function parseConfig(input: unknown): Config {
+  const problems: string[] = [];
+  const substituted = substitute(input ?? {}, '', problems);
+  const parsed = ConfigSchema.safeParse(substituted);
+  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => formatIssue(i).split('\n')));
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
+  const config = parsed.data;
+  for (const [name, entry] of Object.entries(config.connectors)) {
+    const mod = connectorModules[entry.type];
+    if (!mod) {
+      problems.push(`connectors.${name}.type: unknown connector type "${entry.type}" (known: ${Object.keys(connectorModules).join(', ')})`);
+      continue;
+    }
+    const { type: _t, scope: _s, ...options } = entry;
+    const opt = mod.optionsSchema.safeParse(options);
+    if (!opt.success) problems.push(...opt.error.issues.flatMap((i) => formatIssue(i, `connectors.${name}`).split('\n')));
+  }
+  for (const [source, auth] of Object.entries(config.sources)) {
+    if (auth && !auth.secret && !auth.token && !auth.allowUnauthenticated) {
+      problems.push(`sources.${source}: set a secret (HMAC) or a token, or allowUnauthenticated: true`);
+    }
+  }
+  if (config.ttl.default > config.ttl.max) problems.push('ttl.default: is longer than ttl.max');
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+export function loadConfig(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)}); pass --config with an existing file`]);
+  }
+  const docs = parseAllDocuments(text);
+  const doc = Array.isArray(docs) ? docs[0] : docs;
+  if (!doc) return parseConfig({});
+  if (doc.errors.length) {
+    throw new ConfigError(doc.errors.map((e) => `${path}:${e.linePos?.[0]?.line ?? '?'}: YAML: ${e.message.split('\n')[0]}`));
+  }
+  return parseConfig(doc.toJS());
+}
+
+/** Options for one connector, parsed with its module's schema (call after parseConfig succeeded). */
+export function connectorOptions(entry: Config['connectors'][string]): unknown {
+  const { type, scope: _s, ...options } = entry;
+  const mod = connectorModules[type];
+  if (!mod) throw new ConfigError([`unknown connector type "${type}"`]);
+  return mod.optionsSchema.parse(options);
+}
