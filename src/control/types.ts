@@ -1,0 +1,20 @@
+// Types the control service works with: what a playbook or operator asks for, and what the guards made of it.
+import type { ActionName, Target } from '../contracts/action.js';
+
+export interface ActionRequest {
+  playbook: string | null;
+  action: ActionName;
+  /** Params after defaults and resolution (block-endpoint's ip filled from the alert's peer). */
+  params: Record<string, unknown>;
+  target: Target;
+  ttlMs: number;
+  approval: 'auto' | 'required';
+  reason: string;
+  alertIds: string[];
+}
+
+export type GuardDecision =
+  | { outcome: 'protected'; reason: string }
+  | { outcome: 'uncovered'; reason: string }
+  | { outcome: 'extend'; actionId: string; reason: string; ttlMs: number }
+  | { outcome: 'create'; mode: 'auto' | 'approval'; ttlMs: number; reasons: string[] };

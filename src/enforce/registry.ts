@@ -1,0 +1,73 @@
+// The configured connector instances, with their scopes compiled once, and who is responsible for a device.
+import ipaddr from 'ipaddr.js';
+import type { ActionName } from '../contracts/action.js';
+import type { Connector, ConnectorDeps } from '../contracts/connector.js';
+import { connectorModules } from '../../connectors/index.js';
+import { type Config, connectorOptions } from '../config.js';
+
+export interface ConfiguredConnector {
+  name: string;
+  type: string;
+  connector: Connector;
+  capabilities: readonly ActionName[];
+  scope: string[] | null;
+  inScope: (ip: string) => boolean;
+}
+
+export function compileCidrs(cidrs: string[]): (ip: string) => boolean {
+  const ranges = cidrs.map((c) => ipaddr.parseCIDR(c));
+  return (ip: string) => {
+    if (!ipaddr.isValid(ip)) return false;
+    const addr = ipaddr.process(ip);
+    return ranges.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits));
+  };
+}
+
+export class ConnectorRegistry {
+  readonly all: ConfiguredConnector[];
+
+  constructor(config: Pick<Config, 'connectors'>, deps: ConnectorDeps) {
+    this.all = Object.entries(config.connectors).map(([name, entry]) => {
+      const mod = connectorModules[entry.type];
+      if (!mod) throw new Error(`unknown connector type ${entry.type}`);
+      const connector = mod.create(name, connectorOptions(entry), { ...deps, log: deps.log });
+      const scope = entry.scope ?? null;
+      return {
+        name,
+        type: entry.type,
+        connector,
+        capabilities: connector.capabilities,
+        scope,
+        inScope: scope ? compileCidrs(scope) : () => true,
+      };
+    });
+  }
+
+  get(name: string): ConfiguredConnector | undefined {
+    return this.all.find((c) => c.name === name);
+  }
+
+  /** Connectors whose scope holds the device and that can enforce the action. */
+  responsible(ip: string, action: ActionName): ConfiguredConnector[] {
+    return this.all.filter((c) => c.capabilities.includes(action) && c.inScope(ip));
+  }
+
+  /** What playbook validation and guards need to know about connectors. */
+  describe(): Array<{ name: string; type: string; scope?: string[]; capabilities: readonly ActionName[] }> {
+    return this.all.map((c) => ({ name: c.name, type: c.type, ...(c.scope ? { scope: c.scope } : {}), capabilities: c.capabilities }));
+  }
+
+  async startAll(onError: (name: string, err: unknown) => void): Promise<void> {
+    await Promise.all(this.all.map(async (c) => {
+      try {
+        await c.connector.start();
+      } catch (err) {
+        onError(c.name, err);
+      }
+    }));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.all.map((c) => c.connector.close()));
+  }
+}
