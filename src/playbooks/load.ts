@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { actionModules } from '../../actions/index.js';
 import { describeIssues } from '../../actions/parse.js';
 import { paramsSchemas } from '../contracts/action.js';
-import { Playbook } from '../contracts/playbook.js';
+import { Playbook, ResponseStep } from '../contracts/playbook.js';
 import type { ConnectorInfo } from '../decide/types.js';
 import { compileMatcher, type CompiledPlaybook } from './match.js';
 
@@ -50,6 +50,32 @@ export function listPlaybookFiles(path: string): string[] {
   return readdirSync(path).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort().map((f) => join(path, f));
 }
 
+function checkStep(step: ResponseStep, i: number, at: (path: Path, key?: string) => string, connectors: readonly ConnectorInfo[], offered: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const r = paramsSchemas[step.action].safeParse(step.params);
+  if (!r.success) {
+    problems.push(...issueProblems(r.error.issues, at, ['respond', i, 'params']).map((p) => `${p} (params of ${step.action})`));
+  } else {
+    try {
+      // Catches what only the action knows; an alert-dependent default (block-endpoint's peer) is checked per alert.
+      if (step.action !== 'block-endpoint' || step.params.ip !== undefined) actionModules[step.action].resolveParams(step.params);
+    } catch (err) {
+      problems.push(`${at(['respond', i, 'params'])}: ${(err as Error).message}`);
+    }
+  }
+  if (!offered.has(step.action)) {
+    const have = connectors.map((c) => `${c.name} (${c.type})`).join(', ') || 'none';
+    problems.push(`${at(['respond', i, 'action'])}: respond[${i}].action: no configured connector offers "${step.action}" (configured: ${have})`);
+  }
+  if (step.when?.within !== undefined && step.when.repeat === undefined) {
+    problems.push(`${at(['respond', i, 'when', 'within'])}: respond[${i}].when.within: needs when.repeat (how many matches within the window)`);
+  }
+  if (step.autoMinScore !== undefined && step.approval === 'auto') {
+    problems.push(`${at(['respond', i, 'autoMinScore'])}: respond[${i}].autoMinScore: only makes sense with approval: required`);
+  }
+  return problems;
+}
+
 /** Validates and compiles one file's text; `seen` carries names across files for the duplicate check. */
 export function loadPlaybookText(file: string, text: string, connectors: readonly ConnectorInfo[], seen = new Map<string, string>()): LoadResult {
   const problems: string[] = [];
@@ -70,41 +96,22 @@ export function loadPlaybookText(file: string, text: string, connectors: readonl
       ? ` playbook "${String((value as { name: string }).name).slice(0, 64)}"` : '';
     const at = (path: Path, key?: string) => `${file}:${lineOf(doc, lc, path, key)}:${label}`;
     const parsed = Playbook.safeParse(value);
-    if (!parsed.success) {
-      problems.push(...issueProblems(parsed.error.issues, at));
-      continue;
-    }
-    const pb = parsed.data;
-    let ok = true;
-    pb.respond.forEach((step, i) => {
-      const schema = paramsSchemas[step.action];
-      const r = schema.safeParse(step.params);
-      if (!r.success) {
+    // Steps are checked even when the playbook as a whole is invalid, so one run lists every problem.
+    const rawSteps: unknown[] = parsed.success ? parsed.data.respond
+      : Array.isArray((value as { respond?: unknown }).respond) ? (value as { respond: unknown[] }).respond : [];
+    let ok = parsed.success;
+    if (!parsed.success) problems.push(...issueProblems(parsed.error.issues, at));
+    rawSteps.forEach((raw, i) => {
+      const step = ResponseStep.safeParse(raw);
+      if (!step.success) return;
+      const found = checkStep(step.data, i, at, connectors, offered);
+      if (found.length) {
         ok = false;
-        problems.push(...issueProblems(r.error.issues, at, ['respond', i, 'params']).map((p) => `${p} (params of ${step.action})`));
-      } else {
-        try {
-          // Catches what only the action knows (e.g. normalisation); an alert-dependent default is checked per alert.
-          if (step.action !== 'block-endpoint' || step.params.ip !== undefined) actionModules[step.action].resolveParams(step.params);
-        } catch (err) {
-          ok = false;
-          problems.push(`${at(['respond', i, 'params'])}: ${(err as Error).message}`);
-        }
-      }
-      if (!offered.has(step.action)) {
-        ok = false;
-        const have = connectors.map((c) => `${c.name} (${c.type})`).join(', ') || 'none';
-        problems.push(`${at(['respond', i, 'action'])}: respond[${i}].action: no configured connector offers "${step.action}" (configured: ${have})`);
-      }
-      if (step.when?.within !== undefined && step.when.repeat === undefined) {
-        ok = false;
-        problems.push(`${at(['respond', i, 'when', 'within'])}: respond[${i}].when.within: needs when.repeat (how many matches within the window)`);
-      }
-      if (step.autoMinScore !== undefined && step.approval === 'auto') {
-        ok = false;
-        problems.push(`${at(['respond', i, 'autoMinScore'])}: respond[${i}].autoMinScore: only makes sense with approval: required`);
+        problems.push(...found);
       }
     });
+    if (!parsed.success) continue;
+    const pb = parsed.data;
     if (pb.respond.some((s) => s.action === 'block-endpoint' && s.params.ip === undefined) && pb.match.hasPeer !== true) {
       ok = false;
       problems.push(`${at(['match'])}: match: block-endpoint without params.ip blocks the alert's peer: add hasPeer: true`);

@@ -1,7 +1,7 @@
 // Playbook matchers, compiled once per playbook: name globs, sources, score, device CIDRs/tags/hostnames, peer.
 import ipaddr from 'ipaddr.js';
 import type { AlertView } from '../contracts/action-module.js';
-import { parseHostIp } from '../contracts/net.js';
+import { parseCidr, parseHostIp } from '../contracts/net.js';
 import type { Playbook } from '../contracts/playbook.js';
 
 export interface MatchResult {
@@ -92,7 +92,8 @@ export function compileMatcher(pb: Playbook): Matcher {
     }
     if (m.hasPeer !== undefined) {
       const peer = alert.peer?.ip;
-      const has = peer !== undefined && !('error' in parseHostIp(peer));
+      // The same test block-endpoint applies when it takes the peer: one address, no prefix.
+      const has = peer !== undefined && !peer.includes('/') && !('error' in parseCidr(peer));
       if (has !== m.hasPeer) return null;
       conditions.push(has ? `peer ${peer}${alert.peer?.port ? `:${alert.peer.port}` : ''}` : 'no peer');
     }
