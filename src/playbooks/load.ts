@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { isMap, isNode, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { actionModules } from '../../actions/index.js';
-import { describeIssues } from '../../actions/parse.js';
 import { paramsSchemas } from '../contracts/action.js';
 import { Playbook, ResponseStep } from '../contracts/playbook.js';
 import type { ConnectorInfo } from '../decide/types.js';
