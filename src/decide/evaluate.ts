@@ -106,10 +106,10 @@ export async function evaluateDetailed(alert: AlertView, playbooks: readonly Com
         continue;
       }
       let approval = step.approval;
-      let approvalWhy = approval === 'auto' ? 'automatic per playbook' : 'operator approval required per playbook';
+      let approvalWhy = approval === 'auto' ? 'Automatic per playbook' : 'Operator approval required per playbook';
       if (approval === 'required' && step.autoMinScore !== undefined && alert.score >= step.autoMinScore) {
         approval = 'auto';
-        approvalWhy = `automatic because score ${alert.score} ≥ autoMinScore ${step.autoMinScore}`;
+        approvalWhy = `Automatic because score ${alert.score} ≥ autoMinScore ${step.autoMinScore}`;
       }
       const reason = `Playbook "${pb.name}" matched alert "${alert.name.slice(0, 160)}" (${alert.source}, score ${alert.score}) on ${ip}: ${because.join('; ')}`
         + (esc.length ? `. Escalation: ${esc.join('; ')}` : '')
