@@ -1,4 +1,6 @@
 // Offline replay: recorded alerts through evaluate + guards with memory state and a simulated ledger; the alerts' times are the clock.
+import { z } from 'zod';
+import type { AlertView } from '../contracts/action-module.js';
 import { NormalisedAlert, type SourceName } from '../contracts/alert.js';
 import type { Config } from '../config.js';
 import type { CompiledPlaybook } from '../playbooks/match.js';
@@ -43,8 +45,11 @@ interface SimAction {
 
 const HOUR = 3_600_000;
 
-function parseLines(lines: readonly string[], opts: ReplayOptions, events: ReplayEvent[]): { alert: NormalisedAlert; line: number; t: number }[] {
-  const out: { alert: NormalisedAlert; line: number; t: number }[] = [];
+/** A recorded alert may lack `raw` (the alerts queue carries none). */
+const ReplayAlert = NormalisedAlert.omit({ raw: true }).extend({ raw: z.unknown().optional() });
+
+function parseLines(lines: readonly string[], opts: ReplayOptions, events: ReplayEvent[]): { alert: AlertView; line: number; t: number }[] {
+  const out: { alert: AlertView; line: number; t: number }[] = [];
   lines.forEach((text, i) => {
     const line = i + 1;
     if (!text.trim()) return;
@@ -70,7 +75,7 @@ function parseLines(lines: readonly string[], opts: ReplayOptions, events: Repla
       }
     } else candidates = [payload];
     for (const c of candidates) {
-      const r = NormalisedAlert.safeParse(c);
+      const r = ReplayAlert.safeParse(c);
       if (!r.success) {
         err(`not a normalised alert: ${r.error.issues.slice(0, 3).map((x) => `${x.path.join('.') || '(root)'}: ${x.message}`).join('; ')}`);
         continue;
