@@ -95,7 +95,7 @@ respond: [{ action: block-endpoint, approval: required, autoMinScore: 0.8, ttl: 
     assert.equal(low[0]?.approval, 'required');
     const high = await evaluate(alert({ name: 'Compromise / High Priority Crypto Currency Mining', score: 0.8, peer, device: { ip: '10.9.9.9', hostname: 'srv-7' } }), pbs, st, T0);
     assert.equal(high[0]?.approval, 'auto');
-    assert.match(high[0]?.reason ?? '', /automatic because score 0.8 ≥ autoMinScore 0.8/);
+    assert.match(high[0]?.reason ?? '', /Automatic because score 0.8 ≥ autoMinScore 0.8/);
     assert.deepEqual(high[0]?.params, { ip: '185.71.65.238/32', port: 3333, protocol: 'tcp', scope: 'device' });
     assert.deepEqual(high[0]?.target, { ip: '10.9.9.9', hostname: 'srv-7' });
   });
