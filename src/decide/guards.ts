@@ -1,6 +1,6 @@
 // The guard pipeline every request passes: protected assets, coverage, dedupe, blast radius, TTL cap — in that order.
 import { parseCidr, parseHostIp } from '../contracts/net.js';
-import { compileRanges, globToRegExp, inRanges } from '../playbooks/match.js';
+import { compileGlob, compileRanges, inRanges } from '../playbooks/match.js';
 import type { ActionRequest, ConnectorInfo } from './types.js';
 
 export interface GuardConfig {
@@ -61,7 +61,7 @@ function overlaps(cidr: string, ranges: ReturnType<typeof compileRanges>, protec
 
 export function createGuards(config: GuardConfig): Guards {
   const protectedRanges = compileRanges(config.protected.cidrs);
-  const protectedHosts = config.protected.hostnames.map((h) => globToRegExp(h));
+  const protectedHosts = config.protected.hostnames.map((h) => compileGlob(h));
   const scopes = config.connectors.map((c) => ({ info: c, ranges: c.scope ? compileRanges(c.scope) : null }));
 
   const covering = (ip: string, action: string) => scopes

@@ -25,16 +25,39 @@ export function normaliseName(name: string): string {
   return name.replace(/\s*(?:::|\/)\s*/g, ' / ').replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
-/** A glob (`*` any run, `?` one character) to an anchored RegExp; everything else is literal. */
-export function globToRegExp(glob: string, normalise: (s: string) => string = (s) => s.toLowerCase()): RegExp {
-  const text = normalise(glob);
-  let re = '';
-  for (const ch of text) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else re += ch.replace(/[.+^${}()|[\]\\/-]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
+export interface Glob {
+  test(text: string): boolean;
+}
+
+/**
+ * A glob (`*` any run, `?` one character; everything else literal), matched by the two-pointer wildcard
+ * algorithm: O(pattern × text) at worst, where a RegExp of many `.*` could backtrack for ages on a long name.
+ */
+export function compileGlob(glob: string, normalise: (s: string) => string = (s) => s.toLowerCase()): Glob {
+  const p = [...normalise(glob)];
+  return {
+    test(input: string): boolean {
+      const t = [...input];
+      let i = 0;
+      let j = 0;
+      let star = -1;
+      let mark = 0;
+      while (i < t.length) {
+        if (j < p.length && (p[j] === '?' || (p[j] !== '*' && p[j] === t[i]))) {
+          i++;
+          j++;
+        } else if (j < p.length && p[j] === '*') {
+          star = j++;
+          mark = i;
+        } else if (star >= 0) {
+          j = star + 1;
+          i = ++mark;
+        } else return false;
+      }
+      while (j < p.length && p[j] === '*') j++;
+      return j === p.length;
+    },
+  };
 }
 
 type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
@@ -56,10 +79,10 @@ export function compileRanges(cidrs: readonly string[]): Range[] {
 export function compileMatcher(pb: Playbook): Matcher {
   const m = pb.match;
   const sources = m.source ? new Set<string>(m.source) : null;
-  const names = m.name?.map((n) => globToRegExp(n, normaliseName)) ?? null;
+  const names = m.name?.map((n) => compileGlob(n, normaliseName)) ?? null;
   const ranges = m.device?.cidrs?.length ? compileRanges(m.device.cidrs) : null;
   const tags = m.device?.tags?.length ? new Set(m.device.tags.map((t) => t.toLowerCase())) : null;
-  const hosts = m.device?.hostnames?.length ? m.device.hostnames.map((h) => globToRegExp(h)) : null;
+  const hosts = m.device?.hostnames?.length ? m.device.hostnames.map((h) => compileGlob(h)) : null;
   return (alert) => {
     const conditions: string[] = [];
     if (sources) {

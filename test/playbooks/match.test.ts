@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Playbook } from '../../src/contracts/playbook.js';
-import { compileMatcher, globToRegExp, normaliseName } from '../../src/playbooks/match.js';
+import { compileMatcher, compileGlob, normaliseName } from '../../src/playbooks/match.js';
 import { alert } from '../helpers/alerts.js';
 
 const matcher = (match: unknown) => compileMatcher(Playbook.parse({ name: 'm', match, respond: [{ action: 'block-ssh-egress' }] }));
@@ -22,10 +22,20 @@ describe('name matching', () => {
     assert.ok(m(alert({ name: 'Compromise / High Priority Crypto Currency Mining [Enhanced Monitoring]' })));
     assert.ok(m(alert({ name: 'Compromise::High Priority Crypto Currency Mining' })));
     assert.equal(m(alert({ name: 'Compliance / Crypto Currency Mining Activity' })), null);
-    assert.ok(globToRegExp('a?c').test('abc'));
-    assert.equal(globToRegExp('a.c').test('abc'), false);
-    assert.equal(globToRegExp('(x|y)').test('x'), false);
-    assert.ok(globToRegExp('[Enhanced]').test('[enhanced]'));
+    assert.ok(compileGlob('a?c').test('abc'));
+    assert.equal(compileGlob('a.c').test('abc'), false);
+    assert.equal(compileGlob('(x|y)').test('x'), false);
+    assert.ok(compileGlob('[Enhanced]').test('[enhanced]'));
+    assert.ok(compileGlob('a*b*c').test('axxbyyc'));
+    assert.equal(compileGlob('a*b*c').test('axxbyy'), false);
+    assert.ok(compileGlob('*').test(''));
+    assert.equal(compileGlob('?').test(''), false);
+  });
+  it('stays fast on hostile patterns and long names (no regex backtracking)', () => {
+    const g = compileGlob('*a*a*a*a*a*a*a*a*b');
+    assert.equal(g.test('a'.repeat(10_000)), false);
+    const m = matcher({ name: '*a*a*a*a*a*a*a*a*b' });
+    assert.equal(m(alert({ name: 'a'.repeat(512) })), null);
   });
 });
 
