@@ -44,6 +44,14 @@ function fmt(ms: number): string {
   return `${ms}ms`;
 }
 
+/** Alert text in a reason: no control or bidi-override characters (the reason reaches logs, audit, Slack). */
+export function cleanText(text: string, max = 160): string {
+  return text.slice(0, max).replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+}
+
+/** Only tame hostnames travel with the target; anything else stays in the alert and out of connector words. */
+const TAME_HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})$/;
+
 function repeatWindow(step: ResponseStep, pb: CompiledPlaybook): number {
   return step.when?.within ?? pb.playbook.match.threshold?.within ?? DEFAULT_REPEAT_WINDOW_MS;
 }
@@ -56,7 +64,8 @@ export async function evaluateDetailed(alert: AlertView, playbooks: readonly Com
     return out;
   }
   const ip = device.ip;
-  const target = { ip, ...(alert.device.hostname ? { hostname: alert.device.hostname } : {}) };
+  const hostname = alert.device.hostname;
+  const target = { ip, ...(hostname !== undefined && TAME_HOSTNAME.test(hostname) ? { hostname } : {}) };
   let contained: Promise<boolean> | undefined;
   const isContained = () => (contained ??= state.deviceContained(ip));
 
@@ -111,7 +120,7 @@ export async function evaluateDetailed(alert: AlertView, playbooks: readonly Com
         approval = 'auto';
         approvalWhy = `Automatic because score ${alert.score} ≥ autoMinScore ${step.autoMinScore}`;
       }
-      const reason = `Playbook "${pb.name}" matched alert "${alert.name.slice(0, 160)}" (${alert.source}, score ${alert.score}) on ${ip}: ${because.join('; ')}`
+      const reason = `Playbook "${pb.name}" matched alert "${cleanText(alert.name)}" (${alert.source}, score ${alert.score}) on ${ip}: ${because.join('; ')}`
         + (esc.length ? `. Escalation: ${esc.join('; ')}` : '')
         + `. ${approvalWhy}.`;
       out.requests.push({

@@ -92,7 +92,7 @@ export function compileMatcher(pb: Playbook): Matcher {
     if (names) {
       const n = normaliseName(alert.name);
       if (!names.some((re) => re.test(n))) return null;
-      conditions.push(`name "${alert.name.slice(0, 120)}"`);
+      conditions.push(`name "${alert.name.slice(0, 120).replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '?')}"`);
     }
     if (m.minScore !== undefined) {
       if (!(alert.score >= m.minScore)) return null;
@@ -106,19 +106,20 @@ export function compileMatcher(pb: Playbook): Matcher {
     if (tags) {
       const hit = alert.device.tags.find((t) => tags.has(t.toLowerCase()));
       if (hit === undefined) return null;
-      conditions.push(`device tag "${hit}"`);
+      conditions.push(`device tag "${hit.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')}"`);
     }
     if (hosts) {
       const h = alert.device.hostname?.toLowerCase();
       if (h === undefined || !hosts.some((re) => re.test(h))) return null;
-      conditions.push(`hostname ${h}`);
+      conditions.push(`hostname ${h.replace(/[^a-z0-9._*-]/g, '?')}`);
     }
     if (m.hasPeer !== undefined) {
       const peer = alert.peer?.ip;
       // The same test block-endpoint applies when it takes the peer: one address, no prefix.
-      const has = peer !== undefined && !peer.includes('/') && !('error' in parseCidr(peer));
-      if (has !== m.hasPeer) return null;
-      conditions.push(has ? `peer ${peer}${alert.peer?.port ? `:${alert.peer.port}` : ''}` : 'no peer');
+      const parsed = peer !== undefined && !peer.includes('/') ? parseCidr(peer) : undefined;
+      const addr = parsed && !('error' in parsed) ? parsed.cidr.replace(/\/\d+$/, '') : undefined;
+      if ((addr !== undefined) !== m.hasPeer) return null;
+      conditions.push(addr !== undefined ? `peer ${addr}${alert.peer?.port ? `:${alert.peer.port}` : ''}` : 'no peer');
     }
     return { conditions };
   };

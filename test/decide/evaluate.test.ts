@@ -104,6 +104,17 @@ respond: [{ action: block-endpoint, approval: required, autoMinScore: 0.8, ttl: 
     assert.deepEqual(out.requests, []);
     assert.match(out.skipped[0]?.reason ?? '', /device address refused/);
   });
+  it('hostile alert text stays data: odd hostnames are dropped from the target, control characters leave the reason', async () => {
+    const st = new MemoryDecideState();
+    const any = compile('name: any\nmatch: { name: "*" }\nrespond: [{ action: block-ssh-egress, approval: auto }]\n');
+    for (const hostname of ['web01; reboot', '=name=x', 'a\r\nb', '\u0000', '\u202eevil', '-rf']) {
+      const [r] = await evaluate(alert({ name: 'x\r\ninjected: yes \u202e', device: { hostname } }), any, st, T0);
+      assert.deepEqual(r?.target, { ip: '10.1.2.3' }, JSON.stringify(hostname));
+      assert.doesNotMatch(r?.reason ?? '', /[\r\n\u0000\u202e]/);
+    }
+    const [ok] = await evaluate(alert({ device: { hostname: 'build-03.corp.example' } }), any, st, T0);
+    assert.deepEqual(ok?.target, { ip: '10.1.2.3', hostname: 'build-03.corp.example' });
+  });
   it('a disabled playbook never fires', async () => {
     const off = compile('name: off\nenabled: false\nmatch: { name: x }\nrespond: [{ action: block-ssh-egress }]\n');
     assert.deepEqual(await evaluate(alert({ name: 'x' }), off, new MemoryDecideState(), T0), []);
