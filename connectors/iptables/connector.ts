@@ -216,15 +216,16 @@ export class IptablesConnector implements Connector {
   }
 
   async revert(receipt: Receipt): Promise<void> {
+    // Validation first: a receipt that cannot be trusted never shapes a command; its entries are then found by action id.
+    const planned = this.entriesOf(receipt)?.map((p) => `${p.set} ${p.element}`);
+    if (!planned && !ActionId.safeParse(receipt.actionId).success) return;
     await this.serial(async () => {
-      const known = new Set((await this.must('ipset', ['list', '-n'])).stdout.split('\n').map((s) => s.trim()));
-      let entries = this.entriesOf(receipt)?.map((p) => `${p.set} ${p.element}`);
+      let entries = planned;
       if (!entries) {
-        // An untrusted or foreign receipt: find its entries by the action id comment instead (reads every set once).
-        if (!ActionId.safeParse(receipt.actionId).success) return;
         const all = await this.listNow();
         entries = all.filter((r) => r.actionId === receipt.actionId && r.key === receipt.key).flatMap((r) => (r.data.entries as string[]));
       }
+      const known = new Set((await this.must('ipset', ['list', '-n'])).stdout.split('\n').map((s) => s.trim()));
       const lines = entries.filter((e) => known.has(e.split(' ')[0] as string)).map((e) => `del ${e}`);
       if (lines.length) await this.must('ipset', ['-exist', 'restore'], `${lines.join('\n')}\n`);
     });
