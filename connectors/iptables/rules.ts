@@ -62,6 +62,9 @@ export function chainRestoreText(names: Names, f: Family, groups: GroupRef[]): s
   }
   lines.push(`-A ${c} -m set --match-set ${names.internal(f)} dst -j RETURN`);
   lines.push(`-A ${c} -p tcp -m set --match-set ${names.fixed('ssh', f)} src,dst -j REJECT --reject-with tcp-reset`);
+  // Always present, so conntrack runs in this netns from start(): a connection opened before a rate limit arrives
+  // is then ESTABLISHED, not picked up mid-stream as NEW (and dropped) when the first conntrack rule appears.
+  lines.push(`-A ${c} -m conntrack --ctstate ESTABLISHED,RELATED -j RETURN`);
   for (const g of sorted) {
     if (g.kind !== 'rl') continue;
     lines.push(`-A ${c} -m set --match-set ${g.member} src -m conntrack --ctstate NEW -m hashlimit --hashlimit-above ${g.perMinute}/minute --hashlimit-burst ${g.burst} --hashlimit-mode srcip --hashlimit-name ${g.hashlimitName} -j DROP`);

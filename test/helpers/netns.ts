@@ -56,7 +56,7 @@ export function labUnavailableReason(): string | null {
 
 /** Removes lab namespaces (sh-XXXXXX-gw|dev1|dev2|ext) left by runs that died more than `olderThanMs` ago. */
 export async function sweepStaleLabs(olderThanMs = 2 * 3_600_000): Promise<string[]> {
-  let names: string[] = [];
+  let names: string[];
   try { names = readdirSync('/run/netns'); } catch { return []; }
   const removed: string[] = [];
   for (const n of names.filter((x) => labNameRe.test(x))) {
