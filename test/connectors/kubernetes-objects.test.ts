@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { newActionId, sampleStep } from '../conformance/connector.js';
 import { harness, type Harness } from '../fakes/kubernetes/harness.js';
 import { complementRanges } from '../../connectors/kubernetes/policies.js';
+import type { EnforcementStep } from '../../src/contracts/action.js';
 
 const NP = 'networking.k8s.io/v1/networkpolicies';
 const CNP = 'cilium.io/v2/ciliumnetworkpolicies';
@@ -46,7 +47,7 @@ describe('kubernetes flavor networkpolicy', () => {
     assert.equal(np.metadata.name, name);
     assert.equal(np.metadata.namespace, 'shop');
     assert.deepEqual(np.metadata.labels, { 'app.kubernetes.io/managed-by': 'sheriff', 'sheriff.io/action-id': step.actionId, 'sheriff.io/action': 'block-ssh-egress' });
-    assert.equal((np.metadata as { annotations: Record<string, string> }).annotations['sheriff.io/expires-at'], new Date(step.expiresAt as number).toISOString());
+    assert.equal(np.metadata.annotations?.['sheriff.io/expires-at'], new Date(step.expiresAt as number).toISOString());
     assert.deepEqual(np.spec, {
       podSelector: { matchLabels: { 'sheriff.io/block-ssh-egress': step.actionId } },
       policyTypes: ['Egress'],
@@ -79,7 +80,7 @@ describe('kubernetes flavor networkpolicy', () => {
   });
 
   it('block-endpoint without a port, IPv6 endpoint', async () => {
-    const step = { ...sampleStep('block-endpoint', IP), params: { ip: '2001:db8::7/128', protocol: 'tcp' as const, scope: 'device' as const } };
+    const step = { ...sampleStep('block-endpoint', IP), params: { ip: '2001:db8::7/128', protocol: 'tcp', scope: 'device' } } as EnforcementStep;
     await h.connector.apply(step);
     assert.deepEqual(only(h.api.stored(NP)).spec.egress, [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }, { ipBlock: { cidr: '::/0', except: ['2001:db8::7/128'] } }] }]);
   });
@@ -130,7 +131,7 @@ describe('kubernetes flavor networkpolicy', () => {
     const r2 = await h.connector.apply(later);
     assert.equal(r1.key, r2.key);
     const np = only(h.api.stored(NP));
-    assert.equal((np.metadata as { annotations: Record<string, string> }).annotations['sheriff.io/expires-at'], new Date(later.expiresAt).toISOString());
+    assert.equal(np.metadata.annotations?.['sheriff.io/expires-at'], new Date(later.expiresAt).toISOString());
     assert.equal(h.api.requests.filter((q) => q.method === 'PATCH').length, 1, 'the label is written once');
     assert.equal(h.api.requests.filter((q) => q.method === 'PUT').length, 1, 'the second apply replaces');
     const listed = await h.connector.list();

@@ -6,7 +6,10 @@ import { CalicoSpec, CiliumSpec, checkMetadata, validateCustom, validateNetworkP
 
 export interface LoggedRequest { method: string; path: string; query: Record<string, string>; contentType: string | undefined; body: unknown }
 export interface FakePod { namespace: string; name: string; ip: string; labels?: Record<string, string>; phase?: string; hostNetwork?: boolean }
-type Obj = Record<string, unknown> & { metadata: Record<string, unknown> & { name: string; namespace: string; labels?: Record<string, string>; resourceVersion?: string } };
+type Obj = Record<string, unknown> & {
+  metadata: Record<string, unknown> & { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  spec: Record<string, unknown>;
+};
 
 interface ResourceType { apiVersion: string; kind: string; listKind: string; validate: (o: Record<string, unknown>) => string[] }
 const resourceTypes: Record<string, ResourceType> = {
@@ -72,7 +75,7 @@ export class FakeKubeApi {
   }
 
   /** Seeds an object directly, as another tool or operator would have created it. */
-  seed(resource: string, obj: Omit<Obj, 'metadata'> & { metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> } }): void {
+  seed(resource: string, obj: { spec: Record<string, unknown>; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> } }): void {
     const t = resourceTypes[resource] as ResourceType;
     this.objects.set(`${resource}|${obj.metadata.namespace}|${obj.metadata.name}`, { apiVersion: t.apiVersion, kind: t.kind, ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } } as Obj);
   }
