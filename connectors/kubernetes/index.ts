@@ -82,7 +82,9 @@ class KubernetesConnector implements Connector {
 
   async healthcheck(): Promise<Health> {
     try {
-      const found = await this.call('list policies', (c) => c.listPolicies(this.res, { labelSelector: MANAGED_SELECTOR }));
+      // With `namespaces` set, a namespaced Role may be all sheriff has: probe inside the first one.
+      const namespace = this.opts.namespaces?.[0];
+      const found = await this.call('list policies', (c) => c.listPolicies(this.res, { labelSelector: MANAGED_SELECTOR, ...(namespace ? { namespace } : {}) }));
       return { ok: true, detail: `${this.opts.flavor}: API server reachable, ${found.length} sheriff policies` };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };

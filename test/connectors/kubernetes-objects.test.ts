@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { newActionId, sampleStep } from '../conformance/connector.js';
 import { harness, type Harness } from '../fakes/kubernetes/harness.js';
 import { complementRanges } from '../../connectors/kubernetes/policies.js';
+import { policyName } from '../../connectors/kubernetes/names.js';
 import type { EnforcementStep } from '../../src/contracts/action.js';
 
 const NP = 'networking.k8s.io/v1/networkpolicies';
@@ -22,6 +23,18 @@ describe('kubernetes: port complement', () => {
       { port: 1, endPort: 21 }, { port: 23, endPort: 2021 }, { port: 2023, endPort: 2221 }, { port: 2223, endPort: 65535 },
     ]);
     assert.deepEqual(complementRanges([1, 3, 65535]), [{ port: 2 }, { port: 4, endPort: 65534 }]);
+  });
+});
+
+describe('kubernetes: object names', () => {
+  it('stay within 63 characters, stable and distinct for the longest action ids', () => {
+    const a = `a-${'0'.repeat(40)}`;
+    const b = `a-${'0'.repeat(39)}1`;
+    const n = policyName('quarantine-device', a);
+    assert.ok(n.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n), n);
+    assert.equal(policyName('quarantine-device', a), n);
+    assert.notEqual(policyName('quarantine-device', b), n);
+    assert.equal(policyName('block-ssh-egress', 'a-abcdefgh12'), 'sheriff-block-ssh-egress-a-abcdefgh12');
   });
 });
 
