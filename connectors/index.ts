@@ -2,9 +2,11 @@
 import type { ConnectorModule } from '../src/contracts/connector.js';
 import { iptablesConnector } from './iptables/index.js';
 import { logConnector } from './log/index.js';
+import { kubernetesConnector } from './kubernetes/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const connectorModules: Record<string, ConnectorModule<any>> = {
   [logConnector.type]: logConnector,
   [iptablesConnector.type]: iptablesConnector,
+  [kubernetesConnector.type]: kubernetesConnector,
 };
