@@ -1,7 +1,7 @@
 // The crowdstrike connector against a fake Falcon API: conformance plus Falcon-specific behaviour.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectorConformance, newActionId, sampleStep } from '../conformance/connector.js';
+import { connectorConformance, sampleStep } from '../conformance/connector.js';
 import { crowdstrikeConnector } from '../../connectors/crowdstrike/index.js';
 import type { EnforcementStep } from '../../src/contracts/action.js';
 import { ConnectorError, NotResponsibleError } from '../../src/errors.js';
