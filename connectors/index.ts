@@ -2,9 +2,11 @@
 import type { ConnectorModule } from '../src/contracts/connector.js';
 import { logConnector } from './log/index.js';
 import { crowdstrikeConnector } from './crowdstrike/index.js';
+import { sentineloneConnector } from './sentinelone/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const connectorModules: Record<string, ConnectorModule<any>> = {
   [logConnector.type]: logConnector,
   [crowdstrikeConnector.type]: crowdstrikeConnector,
+  [sentineloneConnector.type]: sentineloneConnector,
 };

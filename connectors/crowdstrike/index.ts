@@ -122,6 +122,11 @@ class CrowdStrikeConnector implements Connector {
 
   /** Re-validates everything that can reach Falcon; nothing hostile gets past this point. */
   private validate(input: EnforcementStep): QuarantineStep {
+    // The shared schema trims whitespace around an IP; a value that needed trimming was not a clean address.
+    const rawIp: unknown = (input as { device?: { ip?: unknown } } | undefined)?.device?.ip;
+    if (typeof rawIp !== 'string' || !/^[0-9A-Fa-f:.]{1,64}$/.test(rawIp)) {
+      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device ip is not a plain IP address');
+    }
     const parsed = EnforcementStep.safeParse(input);
     if (!parsed.success) {
       const where = parsed.error.issues.map((i) => i.path.join('.')).slice(0, 5).join(', ');
