@@ -235,6 +235,6 @@ export const crowdstrikeConnector: ConnectorModule<CrowdStrikeOptions> = {
   description: 'CrowdStrike Falcon: quarantines a device by network-containing its Falcon host (lift on revert).',
   capabilities,
   privileges: 'Falcon API client with scopes Hosts: Read and Hosts: Write (contain/lift containment, grouping tags).',
-  optionsSchema: CrowdStrikeOptions as unknown as ConnectorModule<CrowdStrikeOptions>['optionsSchema'],
+  optionsSchema: CrowdStrikeOptions,
   create: (name, options, deps) => new CrowdStrikeConnector(name, options, deps),
 };
