@@ -1,6 +1,6 @@
 // block-endpoint through MDE IP indicators (tenant-wide, whole IP): submit/update, delete, read, recover sheriff's own.
 import type { EnforcementStep, Receipt } from '../../src/contracts/action.js';
-import { parseHostIp } from '../../src/contracts/net.js';
+import { parseCidr } from '../../src/contracts/net.js';
 import { ConnectorError } from '../../src/errors.js';
 import { VendorHttpError, type DefenderClient } from './client.js';
 import { Indicator, actionIdFromComment, sheriffComment } from './schemas.js';
@@ -18,13 +18,15 @@ export interface IndicatorDeps {
   connector: string;
 }
 
-/** MDE indicators take one address, no CIDR: only a /32 or /128 passes. */
+/**
+ * MDE indicators take one address, no CIDR: only a /32 or /128 passes. Parsed as a CIDR, not a device address:
+ * documentation and other reserved ranges are legitimate external endpoints here.
+ */
 export function indicatorIp(connector: string, cidr: string): string {
-  const [addr, bits] = cidr.split('/');
-  const host = parseHostIp(addr ?? '');
-  const full = 'family' in host && ((host.family === 4 && bits === '32') || (host.family === 6 && bits === '128') || bits === undefined);
-  if ('error' in host || !full) throw new ConnectorError(connector, 'CONNECTOR_REJECTED', `Defender IP indicators take one address, not ${cidr.slice(0, 64)}`);
-  return host.ip;
+  const parsed = parseCidr(cidr);
+  const single = 'cidr' in parsed && parsed.cidr.endsWith(parsed.family === 4 ? '/32' : '/128');
+  if (!single) throw new ConnectorError(connector, 'CONNECTOR_REJECTED', `Defender IP indicators take one address, not ${cidr.slice(0, 64)}`);
+  return parsed.cidr.replace(/\/\d+$/, '');
 }
 
 async function indicatorsFor(d: IndicatorDeps, ip: string): Promise<Indicator[]> {
@@ -89,9 +91,7 @@ export async function blockIp(d: IndicatorDeps, step: BlockStep): Promise<Receip
 }
 
 function receiptIp(d: IndicatorDeps, r: Receipt): string {
-  const parsed = typeof r.data.ip === 'string' ? parseHostIp(r.data.ip) : { error: 'missing' };
-  if ('error' in parsed) throw new ConnectorError(d.connector, 'CONNECTOR_REJECTED', 'receipt carries no valid indicator IP');
-  return parsed.ip;
+  return indicatorIp(d.connector, typeof r.data.ip === 'string' ? r.data.ip : '');
 }
 
 export async function unblockIp(d: IndicatorDeps, r: Receipt): Promise<void> {
@@ -117,17 +117,18 @@ export async function listBlocked(d: IndicatorDeps): Promise<Receipt[]> {
   const out: Receipt[] = [];
   for (const ind of all.filter(live)) {
     const owner = actionIdFromComment(ind.title);
-    const host = parseHostIp(ind.indicatorValue);
-    if (!owner || 'error' in host) continue;
+    const host = parseCidr(ind.indicatorValue);
+    if (!owner || 'error' in host || /\/(?!32$|128$)/.test(host.cidr)) continue;
+    const ip = host.cidr.replace(/\/\d+$/, '');
     out.push({
       connector: d.connector,
       actionId: owner,
       action: 'block-endpoint',
-      key: indicatorKey(host.ip),
+      key: indicatorKey(ip),
       status: 'enforced',
       detail: `blocked by sheriff indicator ${ind.id}; ${SCOPE_NOTE}`,
       expiresAt: ind.expirationTime ? Date.parse(ind.expirationTime) : null,
-      data: { indicatorId: ind.id, ip: host.ip, preexisting: false },
+      data: { indicatorId: ind.id, ip, preexisting: false },
     });
   }
   return out;

@@ -130,7 +130,7 @@ describe('defender: hostile values never reach MDE', () => {
       ...hostile.map((ip) => ({ ...good, device: { ip } })),
       ...hostile.map((hostname) => ({ ...good, device: { ip: '10.0.0.5', hostname } })),
       ...hostile.map((actionId) => ({ ...good, actionId })),
-      ...hostile.map((ip) => ({ ...sampleStep('block-endpoint', '10.0.0.5'), params: { ip, protocol: 'tcp' as const, scope: 'all' as const } })),
+      ...hostile.map((ip): EnforcementStep => ({ actionId: good.actionId, action: 'block-endpoint', device: { ip: '10.0.0.5' }, expiresAt: null, params: { ip, protocol: 'tcp', scope: 'all' } })),
     ];
     for (const step of steps) {
       await assert.rejects(connector.apply(step), code('CONNECTOR_REJECTED', false), JSON.stringify(step).slice(0, 120));
