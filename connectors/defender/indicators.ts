@@ -108,7 +108,10 @@ export async function unblockIp(d: IndicatorDeps, r: Receipt): Promise<void> {
 
 export async function isBlocked(d: IndicatorDeps, r: Receipt): Promise<boolean> {
   const found = (await indicatorsFor(d, receiptIp(d, r))).filter((i) => live(i) && BLOCKING.includes(i.action));
-  return r.data.preexisting === true ? found.length > 0 : found.some((i) => i.title === sheriffComment(r.actionId));
+  if (r.data.preexisting === true) return found.length > 0;
+  // Adopted from another sheriff action: enforced as long as that action's indicator stands.
+  const owners = [r.actionId, ...(typeof r.data.containedBy === 'string' ? [r.data.containedBy] : [])].map(sheriffComment);
+  return found.some((i) => owners.includes(i.title ?? ''));
 }
 
 export async function listBlocked(d: IndicatorDeps): Promise<Receipt[]> {

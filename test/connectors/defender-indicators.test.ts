@@ -54,6 +54,20 @@ describe('defender: IP indicators', () => {
     assert.deepEqual(await connector.list(), []);
   });
 
+  it('a second sheriff action on the same IP adds no call, verifies through the first, and its revert deletes nothing', async (t) => {
+    const { fake, connector } = await fakeAndConnector({ indicators: true });
+    t.after(() => fake.stop());
+    const first = await connector.apply(blockAll());
+    const second = await connector.apply(blockAll());
+    assert.equal(second.data.containedBy, first.actionId);
+    assert.equal(fake.apiCalls('POST').length, 1);
+    assert.equal(await connector.verify(second), true);
+    await connector.revert(second);
+    assert.equal(fake.apiCalls('DELETE').length, 0);
+    await connector.revert(first);
+    assert.equal(await connector.verify(second), false);
+  });
+
   it('a device-scoped block is refused (indicators are tenant-wide), before any request', async (t) => {
     const { fake, connector } = await fakeAndConnector({ indicators: true });
     t.after(() => fake.stop());

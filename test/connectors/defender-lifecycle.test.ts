@@ -64,9 +64,10 @@ describe('defender: revert and list', () => {
     assert.equal(fake.apiCalls('POST', /\/unisolate$/).length, 1);
   });
 
-  it('list recovers key, actionId and state from the machine actions, for sheriff\'s isolations only', async (t) => {
+  it('list recovers key, actionId and state from the machine actions (across pages), for sheriff\'s isolations only', async (t) => {
     const { fake, connector } = await fakeAndConnector();
     t.after(() => fake.stop());
+    fake.pageSize = 1;
     fake.addMachine({ ip: '10.0.0.5' });
     fake.addMachine({ ip: '10.0.0.6' });
     const other = fake.addMachine({ ip: '10.0.0.7' });
@@ -76,6 +77,7 @@ describe('defender: revert and list', () => {
     await connector.revert(b);
     const listed = await connector.list();
     assert.deepEqual(listed.map((r) => [r.key, r.actionId, r.action, r.status]), [[a.key, a.actionId, 'quarantine-device', 'enforced']]);
+    assert.ok(fake.apiCalls('GET', /\$skip=/).length > 0, 'followed @odata.nextLink');
   });
 
   it('a failed isolation is not enforced and is retried by the next apply', async (t) => {

@@ -30,6 +30,8 @@ export class FakeDefender {
   readonly log: LoggedRequest[] = [];
   faults: Fault[] = [];
   tokenTtlS = 3599;
+  /** Items per collection page; more come through `@odata.nextLink`. */
+  pageSize = 10_000;
   /** The app lost its consent: every API call answers 401 whatever the token. */
   rejectAllTokens = false;
   /** A repeated isolate while one is pending: 400 "already in progress" (`error`) or the pending action again (`return-pending`). */
@@ -128,7 +130,13 @@ export class FakeDefender {
     const bad = (message: string, code = 'InvalidRequestBody') => send(400, { error: { code, message, target: randomBytes(8).toString('hex') } });
     const notFound = (what: string) => send(404, { error: { code: 'ResourceNotFound', message: `${what} was not found`, target: randomBytes(8).toString('hex') } });
     const filter = parseEqFilter(url.searchParams.get('$filter'));
-    const page = (items: unknown[]) => send(200, { '@odata.context': `${this.url}/api/$metadata#Collection`, value: items });
+    const page = (items: unknown[]) => {
+      const skip = Number(url.searchParams.get('$skip') ?? 0);
+      const next = new URL(url);
+      next.searchParams.set('$skip', String(skip + this.pageSize));
+      const more = skip + this.pageSize < items.length ? { '@odata.nextLink': next.toString() } : {};
+      send(200, { '@odata.context': `${this.url}/api/$metadata#Collection`, value: items.slice(skip, skip + this.pageSize), ...more });
+    };
 
     const byIp = /^\/api\/machines\/findbyip\(ip='([^']*)',timestamp=([^)]*)\)$/.exec(p);
     if (method === 'GET' && byIp) {
