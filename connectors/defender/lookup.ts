@@ -1,4 +1,5 @@
 // Finds the one MDE machine behind a device IP (and hostname): exact matches only, several → refuse, none → not responsible.
+import { parseHostIp } from '../../src/contracts/net.js';
 import { ConnectorError, NotResponsibleError } from '../../src/errors.js';
 import type { DefenderClient } from './client.js';
 import { Machine } from './schemas.js';
@@ -8,10 +9,13 @@ function odataTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** The machine's current addresses in sheriff's canonical form (IPv6 compressed, v4-mapped folded), so equality is exact. */
 function machineIps(m: Machine): string[] {
-  const ips = (m.ipAddresses ?? []).map((a) => a.ipAddress ?? '');
-  if (m.lastIpAddress) ips.push(m.lastIpAddress);
-  return ips.filter((x) => x.length > 0).map((x) => x.toLowerCase());
+  const raw = [...(m.ipAddresses ?? []).map((a) => a.ipAddress ?? ''), m.lastIpAddress ?? ''];
+  return raw.flatMap((x) => {
+    const p = parseHostIp(x);
+    return 'ip' in p ? [p.ip] : [];
+  });
 }
 
 /** Equal ignoring case; a short step hostname (no dot) also matches the first label of the machine's FQDN. */
@@ -38,7 +42,7 @@ export async function findMachine(client: DefenderClient, connector: string, ip:
   }
   // findbyip answers machines seen with the IP within ±15 minutes and the name filter may be loose:
   // keep only machines whose current addresses hold the device IP (and whose name is the step's name).
-  const exact = [...found.values()].filter((m) => machineIps(m).includes(ip.toLowerCase()) && (!hostname || hostnameMatches(m.computerDnsName, hostname)));
+  const exact = [...found.values()].filter((m) => machineIps(m).includes(ip) && (!hostname || hostnameMatches(m.computerDnsName, hostname)));
   if (exact.length === 0) {
     const near = found.size > 0 ? ` (${found.size} machine(s) were near matches, none exact)` : '';
     throw new NotResponsibleError(connector, `no Defender machine has IP ${ip}${hostname ? ` and name ${hostname}` : ''}${near}`);

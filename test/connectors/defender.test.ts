@@ -47,6 +47,15 @@ describe('defender: host lookup', () => {
     assert.deepEqual(fake.apiCalls('POST', /\/isolate$/).map((c) => c.path), [`/api/machines/${right.id}/isolate`]);
   });
 
+  it("IPv6: the vendor's long form of the address is an exact match for the device's canonical form", async (t) => {
+    const { fake, connector } = await fakeAndConnector();
+    t.after(() => fake.stop());
+    // findbyip finds it (the fake matches the canonical text through recentIps); the machine reports the long form.
+    const m = fake.addMachine({ ip: 'fd00:0000:0000:0000:0000:0000:0000:0005', recentIps: ['fd00::5'] });
+    const r = await connector.apply(quarantine('fd00::5'));
+    assert.equal(r.data.machineId, m.id);
+  });
+
   it('the hostname disambiguates machines sharing an IP and is sent as an OData literal', async (t) => {
     const { fake, connector } = await fakeAndConnector();
     t.after(() => fake.stop());
