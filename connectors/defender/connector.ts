@@ -3,7 +3,7 @@ import { EnforcementStep, type ActionName, type Receipt } from '../../src/contra
 import type { Connector, ConnectorDeps, Health } from '../../src/contracts/connector.js';
 import { ConnectorError } from '../../src/errors.js';
 import { DefenderClient, type ClientOptions } from './client.js';
-import { blockIp, isBlocked, listBlocked, unblockIp } from './indicators.js';
+import { blockIp, isBlocked, listBlocked, unblockIp, type IndicatorDeps } from './indicators.js';
 import { CONNECTOR_TYPE, isIsolated, isolate, listIsolated, release, type IsolationDeps } from './isolation.js';
 import { HOSTNAME_RE, Machine, collection } from './schemas.js';
 
@@ -17,11 +17,13 @@ export class DefenderConnector implements Connector {
   readonly capabilities: readonly ActionName[];
   private readonly client: DefenderClient;
   private readonly iso: IsolationDeps;
+  private readonly indicatorDeps: IndicatorDeps;
 
   constructor(readonly name: string, private readonly settings: DefenderSettings, private readonly deps: ConnectorDeps) {
     this.capabilities = settings.indicators ? ['quarantine-device', 'block-endpoint'] : ['quarantine-device'];
     this.client = new DefenderClient(name, settings);
     this.iso = { client: this.client, connector: name, isolationType: settings.isolationType };
+    this.indicatorDeps = { client: this.client, connector: name };
   }
 
   async start(): Promise<void> {}
@@ -51,30 +53,29 @@ export class DefenderConnector implements Connector {
 
   async apply(input: EnforcementStep): Promise<Receipt> {
     const step = this.check(input);
-    const receipt = step.action === 'quarantine-device'
-      ? await isolate(this.iso, step)
-      : step.action === 'block-endpoint'
-        ? await blockIp({ client: this.client, connector: this.name }, step)
-        : (() => { throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${step.action} is not supported`); })();
+    let receipt: Receipt;
+    if (step.action === 'quarantine-device') receipt = await isolate(this.iso, step);
+    else if (step.action === 'block-endpoint') receipt = await blockIp(this.indicatorDeps, step);
+    else throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${step.action} is not supported`);
     this.deps.log.info({ connector: this.name, action: step.action, actionId: step.actionId, key: receipt.key, status: receipt.status, preexisting: receipt.data.preexisting }, 'defender: applied');
     return receipt;
   }
 
   async revert(receipt: Receipt): Promise<void> {
     if (receipt.action === 'quarantine-device') await release(this.iso, receipt);
-    else if (receipt.action === 'block-endpoint') await unblockIp({ client: this.client, connector: this.name }, receipt);
+    else if (receipt.action === 'block-endpoint') await unblockIp(this.indicatorDeps, receipt);
     this.deps.log.info({ connector: this.name, action: receipt.action, actionId: receipt.actionId, key: receipt.key }, 'defender: reverted');
   }
 
   async verify(receipt: Receipt): Promise<boolean> {
     if (receipt.action === 'quarantine-device') return isIsolated(this.iso, receipt);
-    if (receipt.action === 'block-endpoint') return isBlocked({ client: this.client, connector: this.name }, receipt);
+    if (receipt.action === 'block-endpoint') return isBlocked(this.indicatorDeps, receipt);
     return false;
   }
 
   async list(): Promise<Receipt[]> {
     const isolated = await listIsolated(this.iso);
-    return this.settings.indicators ? [...isolated, ...await listBlocked({ client: this.client, connector: this.name })] : isolated;
+    return this.settings.indicators ? [...isolated, ...await listBlocked(this.indicatorDeps)] : isolated;
   }
 
   async close(): Promise<void> {}
