@@ -1,6 +1,7 @@
 // The registry of connector implementations, by `type`; the only way src/ reaches connectors.
 import type { ConnectorModule } from '../src/contracts/connector.js';
 import { iptablesConnector } from './iptables/index.js';
+import { defenderConnector } from './defender/index.js';
 import { logConnector } from './log/index.js';
 import { kubernetesConnector } from './kubernetes/index.js';
 import { crowdstrikeConnector } from './crowdstrike/index.js';
@@ -13,4 +14,5 @@ export const connectorModules: Record<string, ConnectorModule<any>> = {
   [kubernetesConnector.type]: kubernetesConnector,
   [crowdstrikeConnector.type]: crowdstrikeConnector,
   [sentineloneConnector.type]: sentineloneConnector,
+  [defenderConnector.type]: defenderConnector,
 };
