@@ -52,7 +52,6 @@ function one(raw: unknown, deviceLabels: readonly string[], receivedAt: string):
   const named = checkName(a.labels.alertname);
   if ('error' in named) return refuse(named.error);
   let ip: string | undefined;
-  let hostname: string | undefined;
   for (const label of deviceLabels) {
     const value = a.labels[label];
     if (value === undefined) continue;
@@ -60,7 +59,7 @@ function one(raw: unknown, deviceLabels: readonly string[], receivedAt: string):
     if (ip) break;
   }
   if (!ip) return refuse(`no usable device: none of the labels ${deviceLabels.join(', ')} holds an IP address`);
-  hostname = cleanHostname(a.labels.hostname ?? a.labels.nodename);
+  const hostname = cleanHostname(a.labels.hostname ?? a.labels.nodename);
   const stable = a.fingerprint ? `${a.fingerprint}|${a.startsAt ?? ''}` : `${contentKey(a.labels)}|${a.startsAt ?? ''}`;
   return finish({
     id: alertId('alertmanager', stable),
