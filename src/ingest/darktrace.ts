@@ -63,7 +63,8 @@ function peerFromFilters(components: z.infer<typeof ModelBreach>['triggeredCompo
     }
   }
   if (!peer.hostname && lookup) peer.hostname = lookup;
-  return Object.keys(peer).length ? peer : undefined;
+  const defined = Object.fromEntries(Object.entries(peer).filter(([, v]) => v !== undefined));
+  return Object.keys(defined).length ? defined : undefined;
 }
 
 // pbid identifies the breach in both shapes, so the same breach delivered both ways is one alert.
