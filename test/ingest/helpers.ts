@@ -66,7 +66,8 @@ export async function ingestApp(over: { sources?: unknown; ingest?: unknown; red
     app, config, queue, redis, store, prefix,
     async close() {
       await app.close().catch(() => undefined);
-      await queue.close().catch(() => undefined);
+      // The queue shares the request connection; once Redis is gone, close() would wait for it forever.
+      if (redis.status === 'ready') await queue.close().catch(() => undefined);
       redis.disconnect();
       const r = testRedis();
       try { await dropPrefix(r, prefix); } finally { r.disconnect(); }
