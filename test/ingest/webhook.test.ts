@@ -97,6 +97,9 @@ describe('POST /v1/alerts/:source', () => {
         assert.equal(r.statusCode, 415, ct);
         assert.equal(r.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
       }
+      assert.equal((await t.app.inject({ method: 'POST', url: '/v1/alerts/zeek', payload: '{"note":"A::B","src":"10.0.0.7"}' })).statusCode, 415);
+      const charset = await post('zeek', '{"note":"A::Charset","src":"10.0.0.7"}', { 'content-type': 'application/json; charset=utf-8' });
+      assert.equal(charset.statusCode, 202);
     });
     it('400 with zod issues for a schema problem', async () => {
       const r = await post('zeek', JSON.stringify({ ts: 1, src: '10.0.0.2' }), json);
