@@ -1,0 +1,174 @@
+// Ingest benchmark: signed Darktrace webhooks through sheriff vs. an HTTP floor and a BullMQ floor, driven by wrk.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+import { buildServer } from '../src/api/server.js';
+import { ingestRoutes } from '../src/api/routes/ingest.js';
+import { parseConfig } from '../src/config.js';
+import { signBody } from '../src/ingest/webhook-auth.js';
+import { createLogger } from '../src/log.js';
+import { QUEUES } from '../src/queue/names.js';
+import { requestConnection } from '../src/redis.js';
+
+const run = promisify(execFile);
+const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const SECONDS = Number(process.env.SHERIFF_BENCH_SECONDS ?? 10);
+const CONNECTIONS = 32;
+const SECRET = randomBytes(24).toString('hex');
+
+// Reads "<signature>\t<body>" lines; each wrk thread keeps every n-th one, so no request is sent twice.
+const LUA = `
+local threads, counter = {}, 0
+function setup(thread) thread:set("id", counter); counter = counter + 1; table.insert(threads, thread) end
+function init(args)
+  local path, file, nthreads = args[1], args[2], tonumber(args[3])
+  reqs, i, n = {}, 0, 0
+  local k = 0
+  for line in io.lines(file) do
+    if k % nthreads == id then
+      local tab = line:find("\\t", 1, true)
+      local sig, body = line:sub(1, tab - 1), line:sub(tab + 1)
+      n = n + 1
+      reqs[n] = wrk.format("POST", path, { ["Content-Type"] = "application/json", ["X-Sheriff-Signature"] = sig }, body)
+    end
+    k = k + 1
+  end
+end
+function request()
+  i = i + 1
+  if i > n then i = 1 end
+  return reqs[i]
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"errors":%d,"non2xx":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+`;
+
+interface WrkResult { requests: number; duration_us: number; p50_us: number; p99_us: number; errors: number; non2xx: number }
+
+async function wrk(url: string, path: string, dataFile: string, luaFile: string): Promise<WrkResult & { rate: number }> {
+  const threads = 2;
+  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--timeout', '5s', '-s', luaFile, url, '--', path, dataFile, String(threads)], { maxBuffer: 1 << 20 });
+  const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
+  const r = JSON.parse(line.slice(7)) as WrkResult;
+  return { ...r, rate: r.requests / (r.duration_us / 1e6) };
+}
+
+/** Distinct breaches (push shape, distinct pbid), each signed now; enough for the whole run at a generous rate. */
+function writeRequests(file: string, count: number): void {
+  const lines: string[] = [];
+  const t = Math.floor(Date.now() / 1000);
+  const runId = Date.now();
+  for (let k = 0; k < count; k++) {
+    const body = JSON.stringify({
+      modelName: 'Compromise / SSH Beacon', score: 80 + (k % 20), pbid: runId * 1000 + k, uuid: `bench-${runId}-${k}`,
+      breachTime: Date.now(), deviceIp: `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${(k & 255) || 1}`,
+      destIP: '185.199.108.153', destPort: 2222, deviceHostname: `bench-${k}`,
+    });
+    lines.push(`${signBody(SECRET, body, t)}\t${body}`);
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+async function queueFloor(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue('floor', { connection: redis, prefix });
+  const payload = { alert: { blob: 'x'.repeat(1400) } };
+  let added = 0;
+  const start = process.hrtime.bigint();
+  const deadline = Date.now() + SECONDS * 1000;
+  await Promise.all(Array.from({ length: CONNECTIONS }, async (_v, lane) => {
+    for (let k = 0; Date.now() < deadline; k++) {
+      await queue.add('floor', payload, { jobId: `floor-${lane}-${k}` });
+      added++;
+    }
+  }));
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await queue.close();
+  redis.disconnect();
+  return added / seconds;
+}
+
+export async function benchIngest(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'sheriff-bench-ingest-'));
+  const prefix = `{sheriff-bench-${randomBytes(4).toString('hex')}}`;
+  const log = createLogger({ level: 'silent' });
+  const cleaner = new Redis(REDIS_URL);
+  const luaFile = join(dir, 'requests.lua');
+  writeFileSync(luaFile, LUA);
+  try {
+    // HTTP floor: a trivial Fastify route answering 202, fed the very same requests.
+    const floorApp = Fastify({ logger: false });
+    floorApp.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_r, b, done) => done(null, b));
+    floorApp.post('/floor', async (_req, reply) => reply.status(202).send({ ok: true }));
+    await floorApp.listen({ host: '127.0.0.1', port: 0 });
+    const floorData = join(dir, 'floor.tsv');
+    writeRequests(floorData, 40_000);
+    const http = await wrk(`http://127.0.0.1:${(floorApp.server.address() as { port: number }).port}`, '/floor', floorData, luaFile);
+    await floorApp.close();
+
+    const queue = await queueFloor(`${prefix}-floor`);
+    await dropPrefix(cleaner, `${prefix}-floor`);
+
+    // sheriff: real config, real auth, real Redis; the requests are signed just before the run.
+    const config = parseConfig({ redisPrefix: prefix, sources: { darktrace: { secret: SECRET } } });
+    const redis = requestConnection(REDIS_URL, log);
+    if (redis.status !== 'ready') await once(redis, 'ready');
+    const alerts = new Queue(QUEUES.alerts, { connection: redis, prefix });
+    const app = await buildServer({ log, bodyLimit: config.ingest.bodyLimit, plugins: [ingestRoutes({ config, redis, queue: alerts, log })] });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const data = join(dir, 'sheriff.tsv');
+    writeRequests(data, Math.ceil(Math.max(20_000, http.rate * SECONDS * 0.8)));
+    const sheriff = await wrk(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`, '/v1/alerts/darktrace', data, luaFile);
+    const queued = await alerts.count();
+    await app.close();
+    await alerts.close();
+    redis.disconnect();
+    await dropPrefix(cleaner, prefix);
+
+    const composed = 1 / (1 / http.rate + 1 / queue);
+    return {
+      sheriff_rps: Math.round(sheriff.rate),
+      sheriff_p50_ms: sheriff.p50_us / 1000,
+      sheriff_p99_ms: sheriff.p99_us / 1000,
+      sheriff_errors: sheriff.errors + sheriff.non2xx,
+      sheriff_queued: queued,
+      http_floor_rps: Math.round(http.rate),
+      queue_floor_rps: Math.round(queue),
+      composed_floor_rps: Math.round(composed),
+      ratio: Math.round((sheriff.rate / composed) * 1000) / 1000,
+    };
+  } finally {
+    cleaner.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const r = await benchIngest();
+  console.log(`sheriff ingest: ${r.sheriff_rps} alerts/s, p50 ${r.sheriff_p50_ms} ms, p99 ${r.sheriff_p99_ms} ms, errors ${r.sheriff_errors}, queued ${r.sheriff_queued}`);
+  console.log(`floors: HTTP ${r.http_floor_rps}/s, BullMQ add ${r.queue_floor_rps}/s, composed ${r.composed_floor_rps}/s`);
+  console.log(`ratio sheriff/composed: ${r.ratio} (target >= 0.5)`);
+  console.log(JSON.stringify(r));
+}
