@@ -177,9 +177,25 @@ export class RosClient {
     return pending;
   }
 
-  /** Sends one command and resolves with its `!re` rows; `!trap` becomes CONNECTOR_REJECTED carrying the message. */
+  /**
+   * Sends one command and resolves with its `!re` rows; `!trap` becomes CONNECTOR_REJECTED carrying the message.
+   * A print that meets a connection dropped under it (a reboot, an idle cut) is sent once more on a fresh one;
+   * writes are not, since the router may have executed them: their callers are idempotent and the worker retries.
+   */
   async run(command: string, attrs: Record<string, string> = {}, queries: Record<string, string> = {}, timeoutMs = this.o.timeoutMs): Promise<Row[]> {
     const words = sentence(command, attrs, queries);
+    // Every pooled connection may have been cut at once: a print may go through all of them.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(command, words, timeoutMs);
+      } catch (err) {
+        const dropped = err instanceof ConnectorError && err.code === 'CONNECTOR_UNAVAILABLE' && err.retryAt === undefined;
+        if (!command.endsWith('/print') || !dropped || attempt >= this.slots.length) throw err;
+      }
+    }
+  }
+
+  private async send(command: string, words: string[], timeoutMs: number): Promise<Row[]> {
     const conn = await this.acquire();
     conn.inflight++;
     return new Promise<Row[]>((resolve, reject) => {

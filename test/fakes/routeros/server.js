@@ -49,7 +49,8 @@ export class FakeRouterOsServer {
   }
 
   get port() {
-    return /** @type {net.AddressInfo} */ (this.server?.address()).port;
+    const addr = /** @type {net.AddressInfo | null} */ (this.server ? this.server.address() : null);
+    return addr ? addr.port : 0;
   }
 
   /** Cuts every open API connection without a word, as a network failure would. */
