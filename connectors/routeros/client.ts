@@ -123,6 +123,7 @@ export class RosClient {
     try {
       await Promise.race([connecting, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('connect timeout')), this.o.timeoutMs); })]);
     } catch (e) {
+      dispose(api);
       socket?.destroy();
       throw this.connectError(e, socketError);
     } finally {
@@ -161,7 +162,7 @@ export class RosClient {
     const err = this.err('CONNECTOR_UNAVAILABLE', `the connection to ${this.where()} dropped`);
     for (const f of conn.onDrop) f(err);
     conn.onDrop.clear();
-    try { (conn.api as unknown as { connector?: { destroy(): void } }).connector?.destroy(); } catch { /* already gone */ }
+    dispose(conn.api);
   }
 
   private async acquire(): Promise<Conn> {
@@ -232,7 +233,19 @@ export class RosClient {
     await Promise.all(conns.map(async (c) => {
       c.alive = false;
       await Promise.race([c.api.close().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
-      try { (c.api as unknown as { connector?: { destroy(): void } }).connector?.destroy(); } catch { /* gone */ }
+      dispose(c.api);
     }));
   }
+}
+
+/**
+ * Tears a library connection down for good. node-routeros keeps a "hold" timer (sending `#` every half
+ * idle-timeout) while any channel is open; a channel whose connection died never closes, so the timer
+ * would keep the process alive and write into a dead socket.
+ */
+function dispose(api: RouterOSAPI): void {
+  const inner = api as unknown as { connectionHoldInterval?: NodeJS.Timeout; keptaliveby?: NodeJS.Timeout; connector?: { destroy(): void } };
+  clearTimeout(inner.connectionHoldInterval);
+  clearTimeout(inner.keptaliveby);
+  try { inner.connector?.destroy(); } catch { /* already gone */ }
 }

@@ -14,6 +14,7 @@ export declare class FakeRouter {
   reboot(): void;
   seedRule(props: Record<string, string>, dynamic?: boolean): string;
   entriesOf(list: string): FakeEntry[];
+  execute(command: string, attrs: Map<string, string>, queries: string[]): string[][];
 }
 
 export declare class FakeRouterOsServer {
