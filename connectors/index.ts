@@ -6,6 +6,7 @@ import { logConnector } from './log/index.js';
 import { kubernetesConnector } from './kubernetes/index.js';
 import { crowdstrikeConnector } from './crowdstrike/index.js';
 import { sentineloneConnector } from './sentinelone/index.js';
+import { routerosConnector } from './routeros/index.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const connectorModules: Record<string, ConnectorModule<any>> = {
@@ -15,4 +16,5 @@ export const connectorModules: Record<string, ConnectorModule<any>> = {
   [crowdstrikeConnector.type]: crowdstrikeConnector,
   [sentineloneConnector.type]: sentineloneConnector,
   [defenderConnector.type]: defenderConnector,
+  [routerosConnector.type]: routerosConnector,
 };
