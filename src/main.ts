@@ -37,6 +37,8 @@ export interface Sheriff {
   queues: Queues;
   playbooks: PlaybookSet;
   workers: RunningWorkers | null;
+  /** Resolves once every Redis connection is ready (tests; serve does not wait). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,14 +123,17 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   }
 
   let app: FastifyInstance | null = null;
+  const closers: Array<() => Promise<void>> = [];
   if (role !== 'worker') {
     const auth = createOperatorAuth(config);
     const workersUp = async () => (workers ? workers.running() : (await queues.alerts.getWorkersCount()) > 0);
+    const ingest = ingestPlugins({ config, redis: cmd, log, workersUp });
+    closers.push(ingest.close);
     app = await buildServer({
       log,
       bodyLimit: config.ingest.bodyLimit,
       plugins: [
-        ...ingestPlugins({ config, redis: cmd, queue: queues.alerts, auth, log, workersUp }),
+        ...ingest.plugins,
         actionRoutes({
           auth, ledger, service,
           resolveParams: (action, params) => actionModules[action].resolveParams(params) as Record<string, unknown>,
@@ -148,12 +153,18 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
 
   return {
     app, ledger, audit, service, enforcer, reconciler, registry, queues, playbooks, workers,
+    async ready() {
+      await Promise.all([cmd, ledgerConn, auditConn, bull].map((c) => (c.status === 'ready' ? undefined : new Promise((r) => c.once('ready', r)))));
+      await service.initMode();
+      if (workers) await Promise.all(workers.workers.map((w) => w.waitUntilReady()));
+    },
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
       playbooks.stop();
       if (app) await app.close();
       if (workers) await workers.close();
       await queues.close();
+      for (const c of closers) await c();
       await registry.closeAll(); // leaves enforcement in place
       for (const c of [cmd, ledgerConn, auditConn, bull]) c.disconnect();
     },
@@ -166,7 +177,7 @@ async function retryForever(log: Logger, what: string, fn: () => Promise<unknown
       await fn();
       return;
     } catch (err) {
-      if (attempt === 0) log.warn({ err: (err as Error).message }, `${what}: waiting for Redis`);
+      if (attempt === 3) log.warn({ err: (err as Error).message }, `${what}: waiting for Redis`);
       await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** attempt, 10_000)));
     }
   }

@@ -27,7 +27,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     if (err instanceof ZodError) {
       return reply.status(400).send({ error: { code: 'VALIDATION', message: 'The request is invalid', details: err.issues } });
     }
-    const e = err as { statusCode?: number; code?: string; message: string };
+    const e = err as { statusCode?: number; code?: string; message: string; name?: string };
+    if (isRedisDown(err)) {
+      void reply.header('retry-after', '5');
+      return reply.status(503).send(new SheriffError('QUEUE_UNAVAILABLE', 'Redis is unreachable; retry later').toJSON());
+    }
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.status(413).send(new SheriffError('PAYLOAD_TOO_LARGE', `the body is over ${opts.bodyLimit} bytes`).toJSON());
     }
@@ -50,4 +54,13 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   for (const plugin of opts.plugins) await app.register(plugin);
   return app;
+}
+
+/** ioredis errors that mean "Redis is away": answered 503, never 500. */
+export function isRedisDown(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; message?: string } | null;
+  if (!e) return false;
+  return e.name === 'MaxRetriesPerRequestError'
+    || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')
+    || /Stream isn't writeable|Connection is closed|connect ECONNREFUSED/.test(e.message ?? '');
 }

@@ -87,7 +87,8 @@ export class ActionService {
         at: iso(now), state, by,
         note: uncovered ? decision.reason
           : state === 'simulated' ? `passive mode: would ${create.mode === 'auto' ? 'enforce' : 'ask for approval and then enforce'}`
-            : state === 'approved' ? 'auto-approved by playbook' : 'waiting for an operator',
+            : state === 'approved' ? (req.playbook ? `auto-approved by playbook ${req.playbook}` : 'manual action, no approval required')
+              : 'waiting for an operator',
       }],
     };
     const created = await this.d.ledger.create(record, { auto: state === 'approved' });

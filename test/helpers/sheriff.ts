@@ -16,7 +16,7 @@ export interface TestSheriff {
   config: Config;
   prefix: string;
   /** app.inject with an operator role's token. */
-  api(role: keyof typeof TOKENS | null, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }>;
+  api(role: keyof typeof TOKENS | null, method: string, url: string, body?: unknown): Promise<{ status: number; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test bodies are checked field by field
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
@@ -34,6 +34,7 @@ export async function startTestSheriff(overrides: Record<string, unknown> = {}, 
   });
   const log = createLogger({ level: process.env.SHERIFF_TEST_LOG ?? 'silent' });
   const sheriff = await startSheriff({ config, role: opts.role ?? 'all', log, reconcileOnStart: false });
+  await sheriff.ready();
   return {
     sheriff, config, prefix,
     async api(role, method, url, body) {
