@@ -2,18 +2,22 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
-const refusedRanges = new Set(['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal', 'reserved']);
+// Documentation and other reserved ranges are real hosts in labs and tests; only what can never be one device is refused.
+const refusedRanges = new Set(['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal']);
 
 /** Parses one host address; returns the canonical text or a reason it is refused. */
 export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { error: string } {
   const text = input.trim();
   if (!ipaddr.isValid(text) || /[^0-9a-fA-F:.]/.test(text)) return { error: `"${text.slice(0, 64)}" is not an IP address` };
+  // ipaddr.js also reads "10.1" and "010.0.0.1" (octal): only plain dotted quads are host addresses here.
+  if (!text.includes(':') && !/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text)) {
+    return { error: `"${text.slice(0, 64)}" is not a dotted-quad IPv4 address` };
+  }
   let addr = ipaddr.parse(text);
   if (addr.kind() === 'ipv6') {
     const v6 = addr as ipaddr.IPv6;
     if (v6.isIPv4MappedAddress()) addr = v6.toIPv4Address();
   }
-  if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(addr.toString())) return { error: `"${text.slice(0, 64)}" is not a dotted-quad IPv4 address` };
   const range = addr.range();
   if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4')) {
     return { error: `${addr.toString()} is a ${range} address, not one host` };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { parseHostIp } from '../contracts/net.js';
 import {
   alertId, checkName, cleanHostname, contentKey, finish, refuse, schemaRefusal, toIso, type Normaliser, type Outcome,
+  cleanTags,
 } from './common.js';
 
 export const defaultDeviceLabels = ['device_ip', 'ip', 'instance'] as const;
@@ -68,9 +69,14 @@ function one(raw: unknown, deviceLabels: readonly string[], receivedAt: string):
     score: alertmanagerScore(a.labels.severity),
     detectedAt: toIso(a.startsAt, receivedAt),
     receivedAt,
-    device: { ip, ...(hostname ? { hostname } : {}), tags: [] },
+    device: { ip, ...(hostname ? { hostname } : {}), tags: labelTags(a.labels) },
     raw,
   });
+}
+
+/** Labels become `name=value` device tags (playbooks match e.g. `sheriff_action=block-ssh-egress`); odd ones are dropped. */
+export function labelTags(labels: Record<string, string>): string[] {
+  return cleanTags(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`));
 }
 
 export const normaliseAlertmanager: Normaliser = (item, ctx) => {

@@ -58,7 +58,8 @@ export function cleanMac(value: unknown): string | undefined {
   return typeof value === 'string' && macRe.test(value) ? value.toLowerCase().replace(/-/g, ':') : undefined;
 }
 
-const tagRe = /^[\p{L}\p{N}_.:/@+-]{1,128}$/u;
+// A plain tag, or `label=value` (Alertmanager labels); nothing else may carry `=`.
+const tagRe = /^(?:[\p{L}\p{N}_.:/@+-]{1,128}|[A-Za-z_][A-Za-z0-9_]{0,63}=[\p{L}\p{N}_.:/@+-]{1,64})$/u;
 export function cleanTags(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   return value.filter((t): t is string => typeof t === 'string' && tagRe.test(t)).slice(0, 64);

@@ -82,7 +82,7 @@ describe('hostile input', () => {
           assert.ok('ip' in parsed && parsed.ip === stored.device.ip, `${where}: device ${stored.device.ip} is not canonical`);
           assert.ok(!controlOrInvisible.test(stored.name) && stored.name.length <= 512, where);
           for (const h of [stored.device.hostname, stored.peer?.hostname]) if (h !== undefined) assert.match(h, /^[A-Za-z0-9_.-]{1,253}$/, where);
-          for (const tag of stored.device.tags) assert.doesNotMatch(tag, /[\s;$`|=\u0000]/, where);
+          for (const tag of stored.device.tags) assert.match(tag, /^(?:[\p{L}\p{N}_.:/@+-]+|[A-Za-z_][A-Za-z0-9_]*=[\p{L}\p{N}_.:/@+-]+)$/u, where);
           assert.match(stored.id, /^[a-z0-9-]{1,80}$/, where);
           assert.deepEqual(stored.raw, c.source === 'alertmanager' ? (item.alerts as unknown[])[0] : item, where);
         }
