@@ -103,14 +103,9 @@ export function formatIssue(issue: z.core.$ZodIssue, prefix = ''): string {
   return `${path || '(root)'}: ${issue.message}`;
 }
 
-export function parseConfig(input: unknown): Config {
+function connectorProblems(connectors: Record<string, { type: string; scope?: unknown }>): string[] {
   const problems: string[] = [];
-  const substituted = substitute(input ?? {}, '', problems);
-  const parsed = ConfigSchema.safeParse(substituted);
-  if (!parsed.success) problems.push(...parsed.error.issues.flatMap((i) => formatIssue(i).split('\n')));
-  if (!parsed.success || problems.length) throw new ConfigError(problems);
-  const config = parsed.data;
-  for (const [name, entry] of Object.entries(config.connectors)) {
+  for (const [name, entry] of Object.entries(connectors)) {
     const mod = connectorModules[entry.type];
     if (!mod) {
       problems.push(`connectors.${name}.type: unknown connector type "${entry.type}" (known: ${Object.keys(connectorModules).join(', ')})`);
@@ -120,6 +115,24 @@ export function parseConfig(input: unknown): Config {
     const opt = mod.optionsSchema.safeParse(options);
     if (!opt.success) problems.push(...opt.error.issues.flatMap((i) => formatIssue(i, `connectors.${name}`).split('\n')));
   }
+  return problems;
+}
+
+export function parseConfig(input: unknown): Config {
+  const problems: string[] = [];
+  const substituted = substitute(input ?? {}, '', problems);
+  const parsed = ConfigSchema.safeParse(substituted);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.flatMap((i) => formatIssue(i).split('\n')));
+    // Report connector problems too, so one run lists everything that needs fixing.
+    const raw = (substituted as { connectors?: unknown }).connectors;
+    const entries = z.record(z.string(), ConnectorEntry).safeParse(raw ?? {});
+    if (entries.success) problems.push(...connectorProblems(entries.data));
+    throw new ConfigError(problems);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const config = parsed.data;
+  problems.push(...connectorProblems(config.connectors));
   for (const [source, auth] of Object.entries(config.sources)) {
     if (auth && !auth.secret && !auth.token && !auth.allowUnauthenticated) {
       problems.push(`sources.${source}: set a secret (HMAC) or a token, or allowUnauthenticated: true`);

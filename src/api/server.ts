@@ -1,5 +1,5 @@
 // buildServer(deps): the Fastify app with every route plugin registered; it never listens by itself.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { ZodError } from 'zod';
 import { SheriffError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -15,7 +15,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const app = Fastify({
     loggerInstance: opts.log.child({ component: "http" }) as unknown as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
   });
 

@@ -81,7 +81,7 @@ export function registerCatalogCommand(program: Command): void {
   actions.command('catalog')
     .description('what each action does, its params, default TTL, and which connector types offer it')
     .option('--json', 'JSON output')
-    .action((opts: { json?: boolean }) => {
-      process.stdout.write(printCatalog(opts.json === true));
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      process.stdout.write(printCatalog(opts.json === true || cmd.optsWithGlobals().json === true));
     });
 }

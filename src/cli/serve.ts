@@ -1,5 +1,6 @@
 // `sheriff serve` (run the controller) and `sheriff connectors list` (what each connector enforces and needs).
 import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { connectorModules } from '../../connectors/index.js';
 import { ConfigError, loadConfig, parseConfig, type Config } from '../config.js';
@@ -30,6 +31,11 @@ export function registerServeCommand(program: Command): void {
       if (!['all', 'api', 'worker'].includes(o.role)) throw new CliError('--role is all, api or worker', 2);
       const { config, from } = resolveConfig(o.config);
       const log = createLogger();
+      let oneTimeToken: string | null = null;
+      if (!config.auth.tokens.length) {
+        oneTimeToken = randomBytes(24).toString('base64url');
+        config.auth.tokens.push({ name: 'local-admin', role: 'admin', token: oneTimeToken });
+      }
       let sheriff;
       try {
         sheriff = await startSheriff({ config, role: o.role as Role, log });
@@ -47,9 +53,9 @@ export function registerServeCommand(program: Command): void {
         `sheriff ${o.role} running (config: ${from}; mode: ${mode}; playbooks: ${sheriff.playbooks.current().length} from ${config.playbooks}; connectors: ${sheriff.registry.all.map((c) => `${c.name}(${c.type})`).join(', ')})`,
         ...(sheriff.app ? [
           `  listening on http://${config.listen}  (health: /healthz, readiness: /readyz, metrics: /metrics)`,
-          config.auth.tokens.length
-            ? `  operator API: Authorization: Bearer <token> (${config.auth.tokens.map((t) => `${t.name}:${t.role}`).join(', ')})`
-            : '  operator API: no tokens configured — add auth.tokens to the config to use the API and console',
+          oneTimeToken
+            ? `  operator API and console: no auth.tokens configured, so this run has a one-time admin token:\n    export SHERIFF_URL=http://${config.listen} SHERIFF_TOKEN=${oneTimeToken}\n    (then: npx sheriff actions list; console: http://${config.listen}/)`
+            : `  operator API and console: Authorization: Bearer <token> (${config.auth.tokens.map((t) => `${t.name}:${t.role}`).join(', ')})`,
           `  alerts: POST /v1/alerts/{darktrace|suricata|zeek|falco|alertmanager|generic} with X-Sheriff-Signature or a bearer token per source`,
         ] : []),
       ].join('\n'));
