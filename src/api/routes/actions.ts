@@ -8,6 +8,7 @@ import type { Ledger } from '../../ledger/store.js';
 import type { ActionService } from '../../control/service.js';
 import type { ActionRequest } from '../../control/types.js';
 import type { OperatorAuth } from '../auth.js';
+import { parse } from '../parse.js';
 
 export interface ActionRoutesDeps {
   auth: OperatorAuth;
@@ -39,11 +40,6 @@ export const ManualAction = z.object({
 }).strict();
 const IdParam = z.object({ id: z.string().regex(/^a-[a-z0-9]{8,40}$/, 'not an action id') });
 
-function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.output<T> {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) throw new SheriffError('VALIDATION', r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), { details: r.error.issues });
-  return r.data;
-}
 
 export function actionRoutes(d: ActionRoutesDeps): FastifyPluginAsync {
   return async (app) => {

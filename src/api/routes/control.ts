@@ -3,8 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { AuditLog } from '../../ledger/audit.js';
 import type { ActionService } from '../../control/service.js';
-import { SheriffError } from '../../errors.js';
 import type { OperatorAuth } from '../auth.js';
+import { parse } from '../parse.js';
 
 export interface ControlRoutesDeps {
   auth: OperatorAuth;
@@ -24,11 +24,6 @@ const AuditQuery = z.object({
   type: z.string().max(64).optional(),
 }).strict();
 
-function parse<T extends z.ZodTypeAny>(schema: T, value: unknown): z.output<T> {
-  const r = schema.safeParse(value ?? {});
-  if (!r.success) throw new SheriffError('VALIDATION', r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), { details: r.error.issues });
-  return r.data;
-}
 
 export function controlRoutes(d: ControlRoutesDeps): FastifyPluginAsync {
   return async (app) => {
