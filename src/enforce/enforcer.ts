@@ -68,6 +68,8 @@ export class Enforcer {
       const retryAt = Math.max(0, ...retryable.map((r) => r.retryAt ?? 0));
       throw new RetryLater(retryable.map((r) => `${r.status.name}: ${r.status.detail}`).join('; '), retryAt || undefined);
     }
+    // Out of attempts: a connector still failing with a retryable error has failed.
+    for (const r of retryable) r.status.status = 'failed';
     const failed = statuses.filter((s) => s.status === 'failed');
     const enforced = statuses.filter((s) => ['enforced', 'partial', 'pending'].includes(s.status));
     if (failed.length || !enforced.length) {
@@ -113,12 +115,23 @@ export class Enforcer {
   }
 
   private async finish(id: string, state: 'active' | 'failed', by: string, note: string, statuses: ConnectorStatus[]): Promise<ActionRecord> {
+    let raced = false;
     const { after, before } = await this.d.ledger.update(id, (r) => {
+      if (r.state !== 'enforcing' && r.state !== 'active') {
+        // Reverted (or killed) while we were applying: what we just applied must not outlive the ledger's say.
+        raced = true;
+        return null;
+      }
       for (const s of statuses) setConnectorStatus(r, s);
       const entry = { at: now(), state, by, note };
       if (r.state === 'active' && state === 'active') return { ...r, history: [...r.history, entry] };
       return { ...r, state, ...(state === 'active' ? { enforcedAt: now() } : {}), history: [...r.history, entry] };
     });
+    if (raced) {
+      const { errors } = await this.revertReceipts(id, statuses, by);
+      if (errors.length) this.d.log.error({ actionId: id, errors }, 'lifting what an apply raced with a revert failed; reconcile will remove it');
+      return after;
+    }
     if (before.state !== after.state) {
       await this.d.audit.append([{ type: state === 'active' ? 'action.enforced' : 'action.failed', by, actionId: id, data: { note } }]);
       this.d.onEvent?.(state === 'active' ? 'enforced' : 'failed', after);
