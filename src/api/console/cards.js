@@ -14,7 +14,7 @@ export async function act(ctx, button, what, fn) {
   buttons.forEach((b) => { b.disabled = true; });
   try {
     await fn();
-    ctx.flash(what, 'ok');
+    ctx.flash(`${what}: done`, 'ok');
   } catch (err) {
     ctx.flash(`${what} failed: ${err.message}`, 'error');
   } finally {
@@ -66,7 +66,7 @@ export function actionCard(a, ctx) {
   return h('article.card', { 'data-action': a.id, 'data-state': a.state },
     h('header',
       h('strong.action-name', a.action), ' on ', link(['device', a.target.ip], deviceLabel(a.target)), ' ', badge(a.state),
-      h('span.muted', a.mode === 'auto' ? ' auto' : ' needs approval')),
+      h('span.muted', a.mode === 'auto' ? ' automatic' : a.state === 'pending_approval' ? ' waits for an operator' : ' operator-approved')),
     fields([
       ['Why', h('span.reason', a.reason)],
       ['Playbook', a.playbook ?? 'manual action'],
@@ -78,5 +78,7 @@ export function actionCard(a, ctx) {
       ['Id', h('code', a.id)],
     ]),
     connectorTable(a.connectors ?? []),
+    h('details.history', h('summary', `History (${a.history.length})`),
+      h('ol', a.history.map((x) => h('li', h('time', fmtTime(x.at)), ' ', badge(x.state), ' by ', x.by, x.note ? ` — ${x.note}` : '')))),
     ctx.can('approver') ? (a.state === 'pending_approval' ? approveControls(a, ctx) : liveControls(a, ctx)) : null);
 }

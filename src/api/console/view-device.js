@@ -19,7 +19,7 @@ function alertRow(a) {
     h('summary', h('span.alert-name', a.name), ' ', h('span.muted', `${a.source} · score ${a.score} · ${fmtTime(a.detectedAt)}`)),
     fields([
       ['Id', link(['alert', a.id], a.id)],
-      ['Peer', a.peer ? `${a.peer.ip ?? ''}${a.peer.port !== undefined ? `:${a.peer.port}` : ''} ${a.peer.hostname ?? ''}`.trim() : ''],
+      ['Peer', a.peer ? [a.peer.ip, a.peer.port !== undefined ? `port ${a.peer.port}` : null, a.peer.hostname].filter(Boolean).join(' · ') : ''],
       ['Tags', a.device.tags.join(', ')],
       ['Received', fmtTime(a.receivedAt)],
     ]),
