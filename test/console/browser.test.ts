@@ -110,6 +110,10 @@ describe('operator console in headless Chromium', { skip }, () => {
     await shot(page, '01-approver-pending');
 
     await card.locator('input[name=reason]').fill('confirmed by console test');
+    // The 2-second refresh must not wipe what the operator is typing.
+    const before = await page.locator('#status').textContent();
+    await page.locator('#status').filter({ hasNotText: before ?? '' }).waitFor();
+    assert.equal(await card.locator('input[name=reason]').inputValue(), 'confirmed by console test');
     await card.locator('button[data-do=approve]').click();
     await card.waitFor({ state: 'detached' });
     const active = await stateOf(first.actionId, 'active');
