@@ -212,6 +212,19 @@ describe('operator console in headless Chromium', { skip }, () => {
     await shot(page, '07-admin-after-kill');
   });
 
+  it('a wrong token is refused at sign-in and nothing is stored', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    pages.push(page);
+    await page.goto(`${base}/`);
+    await page.fill('#token', 'not-an-operator-token-0123456789');
+    await page.click('#sign-in-form button[type=submit]');
+    await page.locator('#sign-in-error').filter({ hasText: 'not valid' }).waitFor();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('sheriff.token')), null);
+    assert.equal(await page.locator('#nav').isHidden(), true);
+    assert.deepEqual((await context.cookies()).length, 0);
+  });
+
   it('fits a phone screen without sideways scrolling', async () => {
     const page = await openAs('approver', { width: 390, height: 844 });
     await page.locator('#approvals [data-action]').first().waitFor();
