@@ -4,36 +4,28 @@ import { actionCard } from './cards.js';
 import { h, syncList } from './dom.js';
 
 const byNewest = (a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt);
+const inStates = async (states) => (await Promise.all(states.map((state) => api('GET', `/v1/actions?${q({ state, limit: 200 })}`))))
+  .flatMap((p) => p.items).sort(byNewest);
 
-export function approvalsView() {
-  const list = h('div.cards', { id: 'approvals' });
+function listView({ id, title, intro, empty, states }) {
+  const list = h('div.cards', { id });
   return {
-    title: 'Pending approvals',
-    mount: (root) => root.replaceChildren(
-      h('h1', 'Pending approvals'),
-      h('p.muted', 'Actions a playbook (or an operator) proposed that wait for a decision.'),
-      list),
+    title,
+    mount: (root) => root.replaceChildren(h('h1', title), h('p.muted', intro), list),
     async refresh(ctx) {
-      const page = await api('GET', `/v1/actions?${q({ state: 'pending_approval', limit: 200 })}`);
-      syncList(list, page.items.sort(byNewest), (a) => a.id, (a) => actionCard(a, ctx), h('p.empty', 'Nothing waits for approval.'));
+      syncList(list, await inStates(states), (a) => a.id, (a) => actionCard(a, ctx), h('p.empty', empty));
     },
   };
 }
 
-const inForce = ['enforcing', 'active', 'reverting', 'approved', 'failed', 'simulated'];
+export const approvalsView = () => listView({
+  id: 'approvals', title: 'Pending approvals', states: ['pending_approval'],
+  intro: 'Actions a playbook (or an operator) proposed that wait for a decision.',
+  empty: 'Nothing waits for approval.',
+});
 
-export function activeView() {
-  const list = h('div.cards', { id: 'containments' });
-  return {
-    title: 'Containments',
-    mount: (root) => root.replaceChildren(
-      h('h1', 'Containments'),
-      h('p.muted', 'Applied, being applied or reverted, failed, and simulated (passive mode) actions.'),
-      list),
-    async refresh(ctx) {
-      const pages = await Promise.all(inForce.map((state) => api('GET', `/v1/actions?${q({ state, limit: 200 })}`)));
-      const items = pages.flatMap((p) => p.items).sort(byNewest);
-      syncList(list, items, (a) => a.id, (a) => actionCard(a, ctx), h('p.empty', 'No containment in force.'));
-    },
-  };
-}
+export const activeView = () => listView({
+  id: 'containments', title: 'Containments', states: ['enforcing', 'active', 'reverting', 'approved', 'failed', 'simulated'],
+  intro: 'Applied, being applied or reverted, failed, and simulated (passive mode) actions.',
+  empty: 'No containment in force.',
+});
