@@ -28,7 +28,8 @@ function flash(text, kind = 'ok') {
 }
 
 function route() {
-  const [name, arg] = location.hash.replace(/^#\/?/, '').split('/').map((s) => decodeURIComponent(s ?? ''));
+  const decode = (s) => { try { return decodeURIComponent(s); } catch { return ''; } }; // a hand-typed '%' must not break the page
+  const [name, arg] = location.hash.replace(/^#\/?/, '').split('/').map(decode);
   switch (name) {
     case 'active': return ['active', activeView()];
     case 'device': return ['device', deviceView(arg || null)];
