@@ -5,6 +5,7 @@ import type { ActionName, ActionRecord, EnforcementStep } from './contracts/acti
 import type { Config } from './config.js';
 import { actionRoutes } from './api/routes/actions.js';
 import { controlRoutes } from './api/routes/control.js';
+import { consoleRoutes } from './api/routes/console.js';
 import { createOperatorAuth } from './api/auth.js';
 import { buildServer } from './api/server.js';
 import { Decider } from './control/decider.js';
@@ -134,6 +135,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
       bodyLimit: config.ingest.bodyLimit,
       plugins: [
         ...ingest.plugins,
+        consoleRoutes({ auth }),
         actionRoutes({
           auth, ledger, service,
           resolveParams: (action, params) => actionModules[action].resolveParams(params) as Record<string, unknown>,
