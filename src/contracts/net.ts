@@ -4,8 +4,12 @@ import { z } from 'zod';
 
 const refusedRanges = new Set(['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal', 'reserved']);
 
-/** Parses one host address; returns the canonical text or a reason it is refused. */
-export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { error: string } {
+/**
+ * Parses one host address; returns the canonical text or a reason it is refused. `allowReserved` accepts the
+ * reserved ranges (documentation 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32, benchmarking, 240/4):
+ * fine for a remote peer (labs and demos use them), never for a device of ours.
+ */
+export function parseHostIp(input: string, opts: { allowReserved?: boolean } = {}): { ip: string; family: 4 | 6 } | { error: string } {
   const text = input.trim();
   if (!ipaddr.isValid(text) || /[^0-9a-fA-F:.]/.test(text)) return { error: `"${text.slice(0, 64)}" is not an IP address` };
   let addr = ipaddr.parse(text);
@@ -15,7 +19,7 @@ export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { er
   }
   if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(addr.toString())) return { error: `"${text.slice(0, 64)}" is not a dotted-quad IPv4 address` };
   const range = addr.range();
-  if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4')) {
+  if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4') && !(range === 'reserved' && opts.allowReserved)) {
     return { error: `${addr.toString()} is a ${range} address, not one host` };
   }
   if (addr.kind() === 'ipv4' && addr.toString().endsWith('.255') && range === 'broadcast') return { error: 'broadcast address' };
