@@ -18,6 +18,8 @@ export interface LabSheriff {
   gw(file: string, args: string[]): Promise<string>;
   /** Waits until GET /v1/actions/:id shows `state`; returns the action JSON. */
   stateOf(id: string, state: string, timeoutMs?: number): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- action JSON, checked field by field
+  /** Stops sheriff (and drops its Redis data) but keeps the lab: what sheriff put in the kernel stays. */
+  stopSheriff(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,6 +54,12 @@ export async function startLabSheriff(opts: { connector?: Record<string, unknown
     if (r.code !== 0) throw new Error(`${file} ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
+  let stopped = false;
+  const stopSheriff = async () => {
+    if (stopped) return;
+    stopped = true;
+    await t.close();
+  };
   return {
     lab, t, ipsetPrefix, baseUrl, gw,
     reach: (node, ip, port, timeoutMs = 1000) => lab.tryConnect(node, ip, port, timeoutMs),
@@ -59,8 +67,9 @@ export async function startLabSheriff(opts: { connector?: Record<string, unknown
       const r = await t.api('viewer', 'GET', `/v1/actions/${id}`);
       return r.json?.state === state ? r.json : null;
     }, `action ${id} to be ${state}`, timeoutMs),
+    stopSheriff,
     async close() {
-      try { await t.close(); } finally { await lab.destroy(); } // the gateway namespace takes its sets and chains with it
+      try { await stopSheriff(); } finally { await lab.destroy(); } // the gateway namespace takes its sets and chains with it
     },
   };
 }
