@@ -171,6 +171,12 @@ export class Enforcer {
         if (!c || !connectors.includes(s.name) || !s.receipt || !['enforced', 'partial'].includes(s.status)) continue;
         try {
           for (const step of this.d.plan(sib, expiresAt)) await c.connector.apply(EnforcementStep.parse(step));
+          // The sibling may have started its own revert meanwhile (kill switch, expiry): then its delete may already
+          // have run, and what we just re-added would outlive it. Its state moves to reverting before it deletes.
+          if ((await this.d.ledger.get(sib.id))?.state !== 'active') {
+            await c.connector.revert(s.receipt);
+            continue;
+          }
           await this.d.audit.append([{ type: 'connector.reapply', by, actionId: sib.id, data: { connector: s.name, why: `shares enforcement with reverted ${record.id}` } }]);
         } catch (err) {
           this.d.log.warn({ connector: s.name, actionId: sib.id, err: describeError(err) }, 're-apply after a sibling revert failed; reconcile will retry');

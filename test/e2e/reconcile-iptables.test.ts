@@ -120,7 +120,23 @@ describe('reconcile against the kernel (iptables on a lab gateway)', { skip }, (
     assert.equal(await s.reach('dev1', s.lab.ext.b, 80), 'connected', 'lifted with the last one');
   });
 
+  it('the kill switch lifts overlapping actions too (no sibling re-apply outlives them)', async () => {
+    await manual('block-ssh-egress', s.lab.dev.dev2, { params: { ports: [22] } });
+    await manual('block-ssh-egress', s.lab.dev.dev2);
+    const live = (await s.t.api('viewer', 'GET', '/v1/actions?state=active')).json.items;
+    assert.ok(live.length >= 4, `several live actions (${live.length})`);
+    const kill = await s.t.api('admin', 'POST', '/v1/kill-switch', { reason: 'e2e drill' });
+    assert.equal(kill.status, 200, JSON.stringify(kill.json));
+    for (const a of live) await s.stateOf(a.id, 'reverted');
+    for (const node of ['dev1', 'dev2'] as const) for (const port of [22, 2222]) assert.equal(await s.reach(node, s.lab.ext.a, port), 'connected', `${node} → :${port}`);
+    assert.equal(await s.reach('dev2', s.lab.ext.d, 443), 'connected');
+    const saved = await s.gw('ipset', ['save']);
+    assert.deepEqual(saved.split('\n').filter((l) => l.startsWith(`add ${s.ipsetPrefix}-`) && l.includes('comment "a-')), [], 'no sheriff entry left in the kernel');
+    assert.equal((await s.t.api('admin', 'PUT', '/v1/mode', { mode: 'active', reason: 'drill over' })).status, 200);
+  });
+
   it('with sheriff stopped, the kernel timeout still lifts an action on time', async () => {
+    await manual('block-ssh-egress', s.lab.dev.dev1, { ttl: '1h' });
     const a = await manual('block-ssh-egress', s.lab.dev.dev2, { ttl: '3s' });
     const expiresAt = Date.parse(a.expiresAt);
     await s.stopSheriff(); // no expiry job, no revert: only the kernel is left
