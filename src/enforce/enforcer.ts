@@ -164,6 +164,40 @@ export class Enforcer {
     return { errors, retryable };
   }
 
+  /**
+   * A connector may hold one entry for what two live actions share (iptables: one set entry per device and SSH port,
+   * or per endpoint for `scope: all`), so lifting one action lifts the other's share. Re-apply the other live actions
+   * that can share with this one on the connectors just reverted (apply is idempotent); a failure is left to reconcile.
+   */
+  private async reapplySharing(record: ActionRecord, connectors: string[], by: string): Promise<void> {
+    if (!connectors.length) return;
+    const everyDevice = record.action === 'block-endpoint' && record.params.scope === 'all';
+    const { items } = await this.d.ledger.list(everyDevice
+      ? { state: 'active', action: record.action, limit: 1000 }
+      : { device: record.target.ip, state: 'active', action: record.action, limit: 1000 });
+    const siblings = items.filter((r) => r.id !== record.id && (!everyDevice || (r.params.scope === 'all' && r.params.ip === record.params.ip)));
+    for (const sib of siblings) {
+      const expiresAt = sib.expiresAt ? Date.parse(sib.expiresAt) : Date.now() + sib.ttlMs;
+      if (expiresAt <= Date.now()) continue; // its own expiry is due
+      for (const s of sib.connectors) {
+        const c = this.d.registry.get(s.name);
+        if (!c || !connectors.includes(s.name) || !s.receipt || !['enforced', 'partial'].includes(s.status)) continue;
+        try {
+          for (const step of this.d.plan(sib, expiresAt)) await c.connector.apply(EnforcementStep.parse(step));
+          // The sibling may have started its own revert meanwhile (kill switch, expiry): then its delete may already
+          // have run, and what we just re-added would outlive it. Its state moves to reverting before it deletes.
+          if ((await this.d.ledger.get(sib.id))?.state !== 'active') {
+            await c.connector.revert(s.receipt);
+            continue;
+          }
+          await this.d.audit.append([{ type: 'connector.reapply', by, actionId: sib.id, data: { connector: s.name, why: `shares enforcement with reverted ${record.id}` } }]);
+        } catch (err) {
+          this.d.log.warn({ connector: s.name, actionId: sib.id, err: describeError(err) }, 're-apply after a sibling revert failed; reconcile will retry');
+        }
+      }
+    }
+  }
+
   /** Lifts an action everywhere it was applied and ends it as `reverted` or `expired`. */
   async revert(id: string, by: string, note: string, final: 'reverted' | 'expired', lastAttempt = false): Promise<ActionRecord> {
     let record = await this.d.ledger.mustGet(id);
@@ -184,6 +218,7 @@ export class Enforcer {
       await this.saveStatuses(id, statuses);
       throw new RetryLater(errors.join('; '));
     }
+    if (!errors.length) await this.reapplySharing(record, statuses.filter((s) => s.status === 'reverted').map((s) => s.name), by);
     const to = errors.length ? 'failed' : final;
     const why = errors.length ? `revert failed: ${errors.join('; ')}` : note;
     const { after } = await this.d.ledger.update(id, (r) => {

@@ -105,10 +105,13 @@ export function deviceIp(value: unknown, field: string): { ip: string } | { erro
   return 'error' in r ? { error: `${field}: ${r.error}` } : { ip: r.ip };
 }
 
-/** Peer addresses are context only: an unusable one is left out rather than refusing the alert. */
+/**
+ * Peer addresses are context only: an unusable one is left out rather than refusing the alert. Reserved ranges
+ * (documentation, benchmarking) are kept: they are one remote host, and dropping them lost the endpoint to block.
+ */
 export function peerIp(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const r = parseHostIp(value.slice(0, 100));
+  const r = parseHostIp(value.slice(0, 100), { allowReserved: true });
   return 'error' in r ? undefined : r.ip;
 }
 
@@ -127,8 +130,11 @@ export function pickSides(src: Endpoint, dst: Endpoint, internal: InternalMatche
   const sIn = sOk !== undefined && internal.contains(sOk);
   const dIn = dOk !== undefined && internal.contains(dOk);
   const side = (ip: string, port: unknown) => { const p = cleanPort(port); return p === undefined ? { ip } : { ip, port: p }; };
-  if (sIn) return { device: side(sOk, src.port), ...(dOk ? { peer: side(dOk, dst.port) } : {}) };
-  if (dIn) return { device: side(dOk, dst.port), ...(sOk ? { peer: side(sOk, src.port) } : {}) };
+  // The other side is a peer: its looser rules apply (a documentation-range server is still the server).
+  const sPeer = peerIp(src.ip);
+  const dPeer = peerIp(dst.ip);
+  if (sIn) return { device: side(sOk, src.port), ...(dPeer ? { peer: side(dPeer, dst.port) } : {}) };
+  if (dIn) return { device: side(dOk, dst.port), ...(sPeer ? { peer: side(sPeer, src.port) } : {}) };
   const problems = [s && 'error' in s ? s.error : undefined, d && 'error' in d ? d.error : undefined].filter(Boolean);
   if (!s && !d) return { error: 'no usable device: the event names no address' };
   return { error: `no usable device: no address of the event is in ingest.internal${problems.length ? ` (${problems.join('; ')})` : ''}` };
