@@ -5,12 +5,8 @@ import { z } from 'zod';
 // Documentation and other reserved ranges are real hosts in labs and tests; only what can never be one device is refused.
 const refusedRanges = new Set(['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal']);
 
-/**
- * Parses one host address; returns the canonical text or a reason it is refused. `allowReserved` accepts the
- * reserved ranges (documentation 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32, benchmarking, 240/4):
- * fine for a remote peer (labs and demos use them), never for a device of ours.
- */
-export function parseHostIp(input: string, opts: { allowReserved?: boolean } = {}): { ip: string; family: 4 | 6 } | { error: string } {
+/** Parses one host address; returns the canonical text or a reason it is refused. */
+export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { error: string } {
   const text = input.trim();
   if (!ipaddr.isValid(text) || /[^0-9a-fA-F:.]/.test(text)) return { error: `"${text.slice(0, 64)}" is not an IP address` };
   // ipaddr.js also reads "10.1" and "010.0.0.1" (octal): only plain dotted quads are host addresses here.
@@ -23,7 +19,7 @@ export function parseHostIp(input: string, opts: { allowReserved?: boolean } = {
     if (v6.isIPv4MappedAddress()) addr = v6.toIPv4Address();
   }
   const range = addr.range();
-  if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4') && !(range === 'reserved' && opts.allowReserved)) {
+  if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4')) {
     return { error: `${addr.toString()} is a ${range} address, not one host` };
   }
   if (addr.kind() === 'ipv4' && addr.toString().endsWith('.255') && range === 'broadcast') return { error: 'broadcast address' };

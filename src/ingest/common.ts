@@ -111,7 +111,7 @@ export function deviceIp(value: unknown, field: string): { ip: string } | { erro
  */
 export function peerIp(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
-  const r = parseHostIp(value.slice(0, 100), { allowReserved: true });
+  const r = parseHostIp(value.slice(0, 100));
   return 'error' in r ? undefined : r.ip;
 }
 

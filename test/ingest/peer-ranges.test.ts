@@ -24,15 +24,11 @@ describe('peer addresses in reserved ranges', () => {
     assert.equal(a?.device.ip, '10.77.1.2');
   });
 
-  it('devices stay strict: a reserved-range device is refused, loopback and multicast peers are still dropped', () => {
-    const asDevice = normaliseItems('darktrace', [modelBreach({ model: 'Compromise / SSH Beacon', score: 0.7, device: { ...device, ip: '203.0.113.7' } })], ctx);
-    assert.equal(asDevice.alerts.length, 0);
-    assert.match(asDevice.refused[0]?.reason ?? '', /reserved/);
+  it('loopback, multicast and unspecified peers are still dropped', () => {
     for (const ip of ['127.0.0.1', '224.0.0.5', '0.0.0.0']) {
       const a = normaliseItems('darktrace', [modelBreach({ model: 'Compromise / SSH Beacon', score: 0.7, device, peer: { ip, port: 22 } })], ctx).alerts[0]?.alert;
       assert.deepEqual(a?.peer, { port: 22 }, ip);
     }
-    assert.ok('error' in parseHostIp('203.0.113.7'));
-    assert.deepEqual(parseHostIp('203.0.113.7', { allowReserved: true }), { ip: '203.0.113.7', family: 4 });
+    assert.deepEqual(parseHostIp('203.0.113.7'), { ip: '203.0.113.7', family: 4 });
   });
 });
