@@ -33,6 +33,21 @@ const Notifier = z.discriminatedUnion('type', [
   z.object({ type: z.literal('webhook'), url: z.url(), secret: z.string().min(16).optional() }).strict(),
 ]);
 
+/** Per-connector circuit breaker: `failures` consecutive retryable failures open it for `coolDown`. */
+const breakerDefaults = { failures: 5, coolDown: 30_000 };
+const BreakerLimits = z.object({
+  failures: z.number().int().min(1).max(1000).default(breakerDefaults.failures),
+  coolDown: duration.default(breakerDefaults.coolDown),
+}).strict();
+
+/** Token buckets per client (operator token, else source IP): `perMinute` refill, `burst` capacity; 0 = off. */
+const Bucket = z.object({ perMinute: z.number().int().min(0).max(10_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict();
+const httpDefaults = { api: { perMinute: 1200, burst: 200 }, webhooks: { perMinute: 60_000, burst: 5000 } };
+const HttpLimits = z.object({
+  api: Bucket.default(httpDefaults.api),
+  webhooks: Bucket.default(httpDefaults.webhooks),
+}).strict();
+
 export const ConfigSchema = z.object({
   mode: z.enum(['passive', 'active']).default('passive'),
   redis: z.string().default('redis://127.0.0.1:6379'),
@@ -57,7 +72,9 @@ export const ConfigSchema = z.object({
   limits: z.object({
     maxNewPerHour: z.number().int().min(0).default(20),
     maxActive: z.number().int().min(0).default(200),
-  }).strict().default({ maxNewPerHour: 20, maxActive: 200 }),
+    breaker: BreakerLimits.default(breakerDefaults),
+    http: HttpLimits.default(httpDefaults),
+  }).strict().default({ maxNewPerHour: 20, maxActive: 200, breaker: breakerDefaults, http: httpDefaults }),
   ttl: z.object({ default: duration.default(2 * 3_600_000), max: duration.default(7 * 86_400_000) }).strict()
     .default({ default: 2 * 3_600_000, max: 7 * 86_400_000 }),
   approval: z.object({ ttl: duration.default(3_600_000) }).strict().default({ ttl: 3_600_000 }),

@@ -23,6 +23,7 @@ import { Queues } from './queue/queues.js';
 import { startWorkers, type RunningWorkers } from './queue/workers.js';
 import { requestConnection, workerConnection } from './redis.js';
 import { ingestPlugins } from './ingest/wire.js';
+import { breakerWiring } from './enforce/breaker-wiring.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -64,9 +65,10 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   const auditConn = requestConnection(config.redis, log);
   const bull = workerConnection(config.redis, log);
 
-  const registry = new ConnectorRegistry(config, { log: log.child({ component: 'connector' }), redis: cmd, keyPrefix: prefix });
   const ledger = new Ledger(ledgerConn, prefix);
   const audit = new AuditLog(auditConn, prefix);
+  const registry = new ConnectorRegistry(config, { log: log.child({ component: 'connector' }), redis: cmd, keyPrefix: prefix },
+    breakerWiring(config, audit, log));
   const queues = new Queues(bull, prefix);
   const playbooks = new PlaybookSet(config.playbooks, registry.describe(), log, (problems, ok) => {
     void audit.append([{ type: 'playbooks.reload', by: 'system', data: { ok, problems, count: playbooks.current().length } }]).catch(() => undefined);
