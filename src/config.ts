@@ -42,11 +42,20 @@ const BreakerLimits = z.object({
 
 /** Token buckets per client (operator token, else source IP): `perMinute` refill, `burst` capacity; 0 = off. */
 const Bucket = z.object({ perMinute: z.number().int().min(0).max(10_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict();
-const httpDefaults = { api: { perMinute: 1200, burst: 200 }, webhooks: { perMinute: 60_000, burst: 5000 } };
+const httpDefaults = {
+  api: { perMinute: 6000, burst: 1000 },
+  anonymous: { perMinute: 600, burst: 100 },
+  webhooks: { perMinute: 60_000, burst: 5000 },
+};
 const HttpLimits = z.object({
+  /** Requests with a valid operator token, per token. */
   api: Bucket.default(httpDefaults.api),
+  /** Everything else but webhooks and health probes (no or a wrong token, /metrics, the console), per source IP. */
+  anonymous: Bucket.default(httpDefaults.anonymous),
+  /** POST /v1/alerts/:source, per source and IP. */
   webhooks: Bucket.default(httpDefaults.webhooks),
 }).strict();
+export type HttpLimits = z.infer<typeof HttpLimits>;
 
 export const ConfigSchema = z.object({
   mode: z.enum(['passive', 'active']).default('passive'),

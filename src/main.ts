@@ -134,6 +134,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
     app = await buildServer({
       log,
       bodyLimit: config.ingest.bodyLimit,
+      rateLimit: { limits: config.limits.http, identify: (token) => auth.authenticate(token)?.name },
       plugins: [
         ...ingest.plugins,
         actionRoutes({

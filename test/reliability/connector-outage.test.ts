@@ -7,6 +7,9 @@ import { registry } from '../../src/metrics.js';
 
 // The outage length is a parameter: SHERIFF_OUTAGE_MS (default 10 s to keep the suite short; 30 s also fits the budget).
 const OUTAGE_MS = Number(process.env.SHERIFF_OUTAGE_MS ?? 10_000);
+// Open-breaker fast-fails wait for the cool-down without spending attempts (10 times at most, src/queue/workers.ts),
+// so cool-down × 10 is the outage an action rides out before the exponential back-off starts spending attempts.
+const COOL_DOWN_MS = Math.max(2000, Math.ceil(OUTAGE_MS / 4));
 const DEVICES = 6;
 const ADD = '/ip/firewall/address-list/add';
 
@@ -29,7 +32,7 @@ describe(`connector outage (${OUTAGE_MS / 1000} s) with retries and the circuit 
     port = await fake.listen(0, '127.0.0.1');
     t = await startTestSheriff({
       connectors: { mikrotik: { type: 'routeros', host: '127.0.0.1', port, user: 'sheriff', password: 'sheriff', timeout: '2s', scope: ['192.168.88.0/24'] } },
-      limits: { maxNewPerHour: 100, maxActive: 100, breaker: { failures: 3, coolDown: '2s' } },
+      limits: { maxNewPerHour: 100, maxActive: 100, breaker: { failures: 3, coolDown: `${COOL_DOWN_MS}ms` } },
     });
     await t.sheriff.registry.get('mikrotik')?.connector.start();
   });
