@@ -24,6 +24,7 @@ import { startWorkers, type RunningWorkers } from './queue/workers.js';
 import { requestConnection, workerConnection } from './redis.js';
 import { ingestPlugins } from './ingest/wire.js';
 import { breakerWiring } from './enforce/breaker-wiring.js';
+import { collectSecrets, registerSecrets } from './secrets.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -60,6 +61,7 @@ export interface StartOptions {
 export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   const { config, log, role } = o;
   const prefix = config.redisPrefix;
+  registerSecrets(collectSecrets(config)); // every logger scrubs these values from its lines
   const cmd = requestConnection(config.redis, log);
   const ledgerConn = requestConnection(config.redis, log);
   const auditConn = requestConnection(config.redis, log);

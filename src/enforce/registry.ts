@@ -5,6 +5,8 @@ import type { Connector, ConnectorDeps } from '../contracts/connector.js';
 import { connectorModules } from '../../connectors/index.js';
 import { type Config, connectorOptions } from '../config.js';
 import { CircuitBreaker, withBreaker, type BreakerEvents, type BreakerOptions } from './breaker.js';
+import { withScrubbedErrors } from './scrub-connector.js';
+import { collectSecrets, registerSecrets } from '../secrets.js';
 
 export interface ConfiguredConnector {
   name: string;
@@ -33,7 +35,10 @@ export class ConnectorRegistry {
     this.all = Object.entries(config.connectors).map(([name, entry]) => {
       const mod = connectorModules[entry.type];
       if (!mod) throw new Error(`unknown connector type ${entry.type}`);
-      const raw = mod.create(name, connectorOptions(entry), { ...deps, log: deps.log });
+      const options = connectorOptions(entry);
+      const secrets = collectSecrets(options);
+      registerSecrets(secrets);
+      const raw = withScrubbedErrors(mod.create(name, options, { ...deps, log: deps.log }), secrets);
       const breaker = breakers ? new CircuitBreaker(name, breakers.options, breakers.events) : undefined;
       const connector = breaker ? withBreaker(raw, breaker) : raw;
       const scope = entry.scope ?? null;
