@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestSheriff, SOURCE_TOKEN, waitFor, type TestSheriff } from '../helpers/sheriff.js';
+import { breach } from './darktrace-breach.js';
 
 const PLAYBOOK = `
 name: flood-ssh
@@ -17,16 +18,6 @@ respond:
     ttl: 2h
     approval: auto
 `;
-
-let pbid = Math.floor(Math.random() * 1e9);
-export function breach(ip: string, extra: { hostname?: string; peer?: string; name?: string; score?: number } = {}) {
-  return {
-    pbid: ++pbid, time: Date.now(), score: extra.score ?? 0.95,
-    model: { now: { name: extra.name ?? 'Compromise / SSH Beacon' } },
-    device: { did: pbid % 10_000, ip, ...(extra.hostname ? { hostname: extra.hostname } : {}) },
-    ...(extra.peer ? { triggeredComponents: [{ triggeredFilters: [{ filterType: 'Destination IP', trigger: { value: extra.peer } }] }] } : {}),
-  };
-}
 
 async function all(t: TestSheriff): Promise<Array<{ id: string; state: string; mode: string; reason: string; target: { ip: string } }>> {
   const r = await t.api('viewer', 'GET', '/v1/actions?limit=1000');
