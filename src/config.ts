@@ -103,7 +103,13 @@ export class ConfigError extends Error {
 }
 
 /** Replaces ${env:NAME} in every string; a missing variable is a problem, not an empty string. */
-function substitute(value: unknown, path: string, problems: string[]): unknown {
+const MAX_DEPTH = 32; // no real config nests this deep; deeper input would overflow the stack here and in zod
+
+function substitute(value: unknown, path: string, problems: string[], depth = 0): unknown {
+  if (depth > MAX_DEPTH) {
+    problems.push(`${path || '(root)'}: nested more than ${MAX_DEPTH} levels deep`);
+    return null;
+  }
   if (typeof value === 'string') {
     return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = process.env[name];
@@ -114,9 +120,9 @@ function substitute(value: unknown, path: string, problems: string[]): unknown {
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, problems));
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, problems, depth + 1));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, problems, depth + 1)]));
   }
   return value;
 }
@@ -169,7 +175,13 @@ export function loadConfig(path: string): Config {
   if (doc.errors.length) {
     throw new ConfigError(doc.errors.map((e) => `${path}:${e.linePos?.[0]?.line ?? '?'}: YAML: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    throw new ConfigError([`${path}: YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseConfig(value);
 }
 
 /** Options for one connector, parsed with its module's schema (call after parseConfig succeeded). */
