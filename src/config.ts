@@ -33,6 +33,30 @@ const Notifier = z.discriminatedUnion('type', [
   z.object({ type: z.literal('webhook'), url: z.url(), secret: z.string().min(16).optional() }).strict(),
 ]);
 
+/** Per-connector circuit breaker: `failures` consecutive retryable failures open it for `coolDown`. */
+const breakerDefaults = { failures: 5, coolDown: 30_000 };
+const BreakerLimits = z.object({
+  failures: z.number().int().min(1).max(1000).default(breakerDefaults.failures),
+  coolDown: duration.default(breakerDefaults.coolDown),
+}).strict();
+
+/** Token buckets per client (operator token, else source IP): `perMinute` refill, `burst` capacity; 0 = off. */
+const Bucket = z.object({ perMinute: z.number().int().min(0).max(10_000_000), burst: z.number().int().min(1).max(1_000_000) }).strict();
+const httpDefaults = {
+  api: { perMinute: 6000, burst: 1000 },
+  anonymous: { perMinute: 600, burst: 100 },
+  webhooks: { perMinute: 60_000, burst: 5000 },
+};
+const HttpLimits = z.object({
+  /** Requests with a valid operator token, per token. */
+  api: Bucket.default(httpDefaults.api),
+  /** Everything else but webhooks and health probes (no or a wrong token, /metrics, the console), per source IP. */
+  anonymous: Bucket.default(httpDefaults.anonymous),
+  /** POST /v1/alerts/:source, per source and IP. */
+  webhooks: Bucket.default(httpDefaults.webhooks),
+}).strict();
+export type HttpLimits = z.infer<typeof HttpLimits>;
+
 export const ConfigSchema = z.object({
   mode: z.enum(['passive', 'active']).default('passive'),
   redis: z.string().default('redis://127.0.0.1:6379'),
@@ -57,7 +81,9 @@ export const ConfigSchema = z.object({
   limits: z.object({
     maxNewPerHour: z.number().int().min(0).default(20),
     maxActive: z.number().int().min(0).default(200),
-  }).strict().default({ maxNewPerHour: 20, maxActive: 200 }),
+    breaker: BreakerLimits.default(breakerDefaults),
+    http: HttpLimits.default(httpDefaults),
+  }).strict().default({ maxNewPerHour: 20, maxActive: 200, breaker: breakerDefaults, http: httpDefaults }),
   ttl: z.object({ default: duration.default(2 * 3_600_000), max: duration.default(7 * 86_400_000) }).strict()
     .default({ default: 2 * 3_600_000, max: 7 * 86_400_000 }),
   approval: z.object({ ttl: duration.default(3_600_000) }).strict().default({ ttl: 3_600_000 }),
@@ -77,7 +103,13 @@ export class ConfigError extends Error {
 }
 
 /** Replaces ${env:NAME} in every string; a missing variable is a problem, not an empty string. */
-function substitute(value: unknown, path: string, problems: string[]): unknown {
+const MAX_DEPTH = 32; // no real config nests this deep; deeper input would overflow the stack here and in zod
+
+function substitute(value: unknown, path: string, problems: string[], depth = 0): unknown {
+  if (depth > MAX_DEPTH) {
+    problems.push(`${path || '(root)'}: nested more than ${MAX_DEPTH} levels deep`);
+    return null;
+  }
   if (typeof value === 'string') {
     return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, name: string) => {
       const v = process.env[name];
@@ -88,9 +120,9 @@ function substitute(value: unknown, path: string, problems: string[]): unknown {
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, problems));
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, `${path}[${i}]`, problems, depth + 1));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, path ? `${path}.${k}` : k, problems, depth + 1)]));
   }
   return value;
 }
@@ -156,7 +188,13 @@ export function loadConfig(path: string): Config {
   if (doc.errors.length) {
     throw new ConfigError(doc.errors.map((e) => `${path}:${e.linePos?.[0]?.line ?? '?'}: YAML: ${e.message.split('\n')[0]}`));
   }
-  return parseConfig(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    throw new ConfigError([`${path}: YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return parseConfig(value);
 }
 
 /** Options for one connector, parsed with its module's schema (call after parseConfig succeeded). */

@@ -24,6 +24,10 @@ import { Queues } from './queue/queues.js';
 import { startWorkers, type RunningWorkers } from './queue/workers.js';
 import { requestConnection, workerConnection } from './redis.js';
 import { ingestPlugins } from './ingest/wire.js';
+import { breakerWiring } from './enforce/breaker-wiring.js';
+import { collectSecrets, registerSecrets } from './secrets.js';
+import { BlastRadiusBudget } from './decide/budget.js';
+import { sweepProtected } from './enforce/protected-sweep.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -60,20 +64,23 @@ export interface StartOptions {
 export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   const { config, log, role } = o;
   const prefix = config.redisPrefix;
+  registerSecrets(collectSecrets(config)); // every logger scrubs these values from its lines
   const cmd = requestConnection(config.redis, log);
   const ledgerConn = requestConnection(config.redis, log);
   const auditConn = requestConnection(config.redis, log);
   const bull = workerConnection(config.redis, log);
 
-  const registry = new ConnectorRegistry(config, { log: log.child({ component: 'connector' }), redis: cmd, keyPrefix: prefix });
   const ledger = new Ledger(ledgerConn, prefix);
   const audit = new AuditLog(auditConn, prefix);
+  const registry = new ConnectorRegistry(config, { log: log.child({ component: 'connector' }), redis: cmd, keyPrefix: prefix },
+    breakerWiring(config, audit, log));
   const queues = new Queues(bull, prefix);
   const playbooks = new PlaybookSet(config.playbooks, registry.describe(), log, (problems, ok) => {
     void audit.append([{ type: 'playbooks.reload', by: 'system', data: { ok, problems, count: playbooks.current().length } }]).catch(() => undefined);
   });
   playbooks.loadOrThrow();
 
+  const budget = new BlastRadiusBudget(cmd, prefix, config.limits);
   const guards = createGuards({ protected: config.protected, limits: config.limits, ttl: config.ttl, connectors: registry.describe() });
   const plan = (r: ActionRecord, expiresAt: number) => planFor(r, expiresAt);
   const notify = (event: ActionEvent, record: ActionRecord | null, extra?: Record<string, unknown>) => o.onEvent?.(event, record, extra);
@@ -95,8 +102,13 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
           return { outcome: g.outcome, reason: g.reason };
         case 'extend':
           return { outcome: 'extend', actionId: g.actionId, reason: g.reason, ttlMs: g.request.ttlMs };
-        case 'create':
-          return { outcome: 'create', mode: g.request.approval === 'auto' ? 'auto' : 'approval', ttlMs: g.request.ttlMs, reasons: g.notes };
+        case 'create': {
+          // Passed the cheap pre-check: book it in the shared budget, or fall back to approval.
+          const booked = g.request.approval === 'auto' ? await budget.reserve() : null;
+          const auto = g.request.approval === 'auto' && booked?.ok === true;
+          const reasons = booked && !booked.ok ? [...g.notes, booked.note] : g.notes;
+          return { outcome: 'create', mode: auto ? 'auto' : 'approval', ttlMs: g.request.ttlMs, reasons };
+        }
       }
     },
   });
@@ -117,7 +129,9 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   if (role !== 'api') {
     void registry.startAll((name, err) => log.error({ connector: name, err: (err as Error).message }, 'connector start failed; enforcement on it will fail until fixed'));
     workers = startWorkers({ connection: bull, prefix, log, ledger, enforcer, decide: async (job) => { await decider.decide(job); } });
-    const tick = () => reconciler.run().catch((err: Error) => log.warn({ err: err.message }, 'reconcile failed'));
+    const sweep = () => sweepProtected({ ledger, audit, guards, log, revert: async (id, note) => { await service.revert(id, 'system', note); } });
+    void retryForever(log, 'protected-asset sweep', sweep);
+    const tick = () => sweep().then(() => reconciler.run()).catch((err: Error) => log.warn({ err: err.message }, 'reconcile failed'));
     if (o.reconcileOnStart !== false) setTimeout(tick, 2000).unref();
     reconcileTimer = setInterval(tick, config.reconcile.interval);
     reconcileTimer.unref();
@@ -133,6 +147,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
     app = await buildServer({
       log,
       bodyLimit: config.ingest.bodyLimit,
+      rateLimit: { limits: config.limits.http, identify: (token) => auth.authenticate(token)?.name },
       plugins: [
         ...ingest.plugins,
         consoleRoutes({ auth }),

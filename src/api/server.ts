@@ -3,12 +3,18 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { ZodError } from 'zod';
 import { SheriffError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { HttpLimits } from '../config.js';
+import { installRateLimit } from './rate-limit.js';
+import { installSecurityHeaders } from './security-headers.js';
+import { installRouteIndex } from './route-index.js';
 
 export interface ServerOptions {
   log: Logger;
   bodyLimit: number;
   /** Route plugins, registered in order; each gets its own dependencies through a closure. */
   plugins: FastifyPluginAsync[];
+  /** Per-client rate limits; `identify` names the operator behind a bearer token (undefined: not a valid one). */
+  rateLimit?: { limits: HttpLimits; identify: (token: string | undefined) => string | undefined };
 }
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
@@ -21,7 +27,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof SheriffError) {
-      if (err.code === 'QUEUE_UNAVAILABLE' || err.code === 'RATE_LIMITED') void reply.header('retry-after', '5');
+      if ((err.code === 'QUEUE_UNAVAILABLE' || err.code === 'RATE_LIMITED') && !reply.hasHeader('retry-after')) void reply.header('retry-after', '5');
       return reply.status(err.status).send(err.toJSON());
     }
     if (err instanceof ZodError) {
@@ -49,6 +55,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   app.setNotFoundHandler((req, reply) => reply.status(404).send(new SheriffError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
+
+  installRouteIndex(app);
+  installSecurityHeaders(app);
+  if (opts.rateLimit) installRateLimit(app, opts.rateLimit.limits, opts.rateLimit.identify);
 
   app.get('/healthz', async () => ({ ok: true }));
 

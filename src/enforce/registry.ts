@@ -4,6 +4,9 @@ import type { ActionName } from '../contracts/action.js';
 import type { Connector, ConnectorDeps } from '../contracts/connector.js';
 import { connectorModules } from '../../connectors/index.js';
 import { type Config, connectorOptions } from '../config.js';
+import { CircuitBreaker, withBreaker, type BreakerEvents, type BreakerOptions } from './breaker.js';
+import { withScrubbedErrors } from './scrub-connector.js';
+import { collectSecrets, registerSecrets } from '../secrets.js';
 
 export interface ConfiguredConnector {
   name: string;
@@ -12,6 +15,8 @@ export interface ConfiguredConnector {
   capabilities: readonly ActionName[];
   scope: string[] | null;
   inScope: (ip: string) => boolean;
+  /** Present when the registry was built with breaker options; `connector` then goes through it. */
+  breaker?: CircuitBreaker;
 }
 
 export function compileCidrs(cidrs: string[]): (ip: string) => boolean {
@@ -26,16 +31,22 @@ export function compileCidrs(cidrs: string[]): (ip: string) => boolean {
 export class ConnectorRegistry {
   readonly all: ConfiguredConnector[];
 
-  constructor(config: Pick<Config, 'connectors'>, deps: ConnectorDeps) {
+  constructor(config: Pick<Config, 'connectors'>, deps: ConnectorDeps, breakers?: { options: BreakerOptions; events?: BreakerEvents }) {
     this.all = Object.entries(config.connectors).map(([name, entry]) => {
       const mod = connectorModules[entry.type];
       if (!mod) throw new Error(`unknown connector type ${entry.type}`);
-      const connector = mod.create(name, connectorOptions(entry), { ...deps, log: deps.log });
+      const options = connectorOptions(entry);
+      const secrets = collectSecrets(options);
+      registerSecrets(secrets);
+      const raw = withScrubbedErrors(mod.create(name, options, { ...deps, log: deps.log }), secrets);
+      const breaker = breakers ? new CircuitBreaker(name, breakers.options, breakers.events) : undefined;
+      const connector = breaker ? withBreaker(raw, breaker) : raw;
       const scope = entry.scope ?? null;
       return {
         name,
         type: entry.type,
         connector,
+        ...(breaker ? { breaker } : {}),
         capabilities: connector.capabilities,
         scope,
         inScope: scope ? compileCidrs(scope) : () => true,

@@ -88,7 +88,14 @@ export function loadPlaybookText(file: string, text: string, connectors: readonl
       for (const e of doc.errors) problems.push(`${file}:${lc.linePos(e.pos[0]).line}: YAML: ${e.message.split('\n')[0]}`);
       continue;
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      // Unresolved aliases and alias bombs (yaml's maxAliasCount) throw here, after parsing succeeded.
+      value = doc.toJS();
+    } catch (err) {
+      problems.push(`${file}:${doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : 1}: YAML: ${(err as Error).message.split('\n')[0]}`);
+      continue;
+    }
     if (value === null || value === undefined) continue;
     const docLine = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : 1;
     const label = typeof value === 'object' && typeof (value as { name?: unknown }).name === 'string'
