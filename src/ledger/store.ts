@@ -156,39 +156,40 @@ export class Ledger {
 
   async list(f: ListFilter): Promise<{ items: ActionRecord[]; next: string | null }> {
     const index = f.device ? this.k.device(f.device) : f.state ? this.k.state(f.state) : this.k.all;
-    // Newest first; the cursor is the score (createdAt ms) and id of the last item seen.
-    let max = '+inf';
-    let afterId: string | null = null;
+    // Newest first. Position = (score, id): members with the same score come in reverse id order, so "after
+    // (s, id)" means a lower score, or the same score and a lower id. Stable while records are being added.
+    let pos: { score: number; id: string } | null = null;
     if (f.cursor) {
-      const [score, id] = f.cursor.split('_');
-      if (!score || !/^\d+$/.test(score)) throw new SheriffError('VALIDATION', 'invalid cursor');
-      max = score;
-      afterId = id ?? null;
+      const m = /^(\d{1,16})_(a-[a-z0-9]{8,40})$/.exec(f.cursor);
+      if (!m) throw new SheriffError('VALIDATION', 'invalid cursor');
+      pos = { score: Number(m[1]), id: m[2] as string };
     }
     const min = f.since !== undefined ? String(f.since) : '-inf';
     const items: ActionRecord[] = [];
-    let offset = 0;
-    let skipping = afterId !== null;
+    let skip = 0; // only grows when 200+ members share one score (same millisecond) and are all behind us
     for (;;) {
-      const batch = await this.redis.zrevrangebyscore(index, max, min, 'WITHSCORES', 'LIMIT', offset, 200);
-      if (!batch.length) return { items, next: null };
-      offset += batch.length / 2;
-      const ids: string[] = [];
-      const scores = new Map<string, string>();
+      const max = pos ? String(pos.score) : '+inf';
+      const batch = await this.redis.zrevrangebyscore(index, max, min, 'WITHSCORES', 'LIMIT', skip, 200);
+      const ids: Array<{ id: string; score: number }> = [];
       for (let i = 0; i < batch.length; i += 2) {
         const id = batch[i] as string;
-        if (skipping) {
-          if (id === afterId) skipping = false;
-          continue;
-        }
-        ids.push(id);
-        scores.set(id, batch[i + 1] as string);
+        const score = Number(batch[i + 1]);
+        if (pos && score === pos.score && id >= pos.id) continue;
+        ids.push({ id, score });
       }
-      for (const r of await this.getMany(ids)) {
-        if (f.state && r.state !== f.state) continue;
-        if (f.action && r.action !== f.action) continue;
+      if (!ids.length) {
+        if (batch.length < 400) return { items, next: null };
+        skip += 200;
+        continue;
+      }
+      skip = 0;
+      const records = new Map((await this.getMany(ids.map((x) => x.id))).map((r) => [r.id, r]));
+      for (const x of ids) {
+        pos = x;
+        const r = records.get(x.id);
+        if (!r || (f.state && r.state !== f.state) || (f.action && r.action !== f.action)) continue;
         items.push(r);
-        if (items.length >= f.limit) return { items, next: `${scores.get(r.id)}_${r.id}` };
+        if (items.length >= f.limit) return { items, next: `${x.score}_${x.id}` };
       }
     }
   }
