@@ -23,6 +23,7 @@ import { Queues } from './queue/queues.js';
 import { startWorkers, type RunningWorkers } from './queue/workers.js';
 import { requestConnection, workerConnection } from './redis.js';
 import { ingestPlugins } from './ingest/wire.js';
+import { startNotifications, type Notifications } from './notify/wire.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -37,6 +38,7 @@ export interface Sheriff {
   queues: Queues;
   playbooks: PlaybookSet;
   workers: RunningWorkers | null;
+  notifications: Notifications;
   /** Resolves once every Redis connection is ready (tests; serve does not wait). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -75,7 +77,11 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
 
   const guards = createGuards({ protected: config.protected, limits: config.limits, ttl: config.ttl, connectors: registry.describe() });
   const plan = (r: ActionRecord, expiresAt: number) => planFor(r, expiresAt);
-  const notify = (event: ActionEvent, record: ActionRecord | null, extra?: Record<string, unknown>) => o.onEvent?.(event, record, extra);
+  const notifications = startNotifications({ config, connection: bull, log, deliver: role !== 'api' });
+  const notify = (event: ActionEvent, record: ActionRecord | null, extra?: Record<string, unknown>) => {
+    notifications.notifier.emit(event, record, extra);
+    o.onEvent?.(event, record, extra);
+  };
 
   const service = new ActionService({
     ledger, audit, queues, registry, config, log, plan, notify,
@@ -152,17 +158,19 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   }
 
   return {
-    app, ledger, audit, service, enforcer, reconciler, registry, queues, playbooks, workers,
+    app, ledger, audit, service, enforcer, reconciler, registry, queues, playbooks, workers, notifications,
     async ready() {
       await Promise.all([cmd, ledgerConn, auditConn, bull].map((c) => (c.status === 'ready' ? undefined : new Promise((r) => c.once('ready', r)))));
       await service.initMode();
       if (workers) await Promise.all(workers.workers.map((w) => w.waitUntilReady()));
+      if (notifications.worker) await notifications.worker.waitUntilReady();
     },
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
       playbooks.stop();
       if (app) await app.close();
       if (workers) await workers.close();
+      await notifications.close();
       await queues.close();
       for (const c of closers) await c();
       await registry.closeAll(); // leaves enforcement in place
