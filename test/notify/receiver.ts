@@ -7,6 +7,8 @@ export interface Received {
   raw: Buffer;
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- payloads are checked field by field
   answered: number | null;
+  /** The client's connection for this request went away (it gave up, or we answered and it closed). */
+  closed: boolean;
 }
 
 /** Returns the status to answer request number n (0-based), or 'hang' to never answer. */
@@ -28,7 +30,8 @@ export async function startReceiver(script: Script = () => 200): Promise<Receive
       const raw = Buffer.concat(chunks);
       let json: unknown = null;
       try { json = JSON.parse(raw.toString('utf8')); } catch { /* recorded as raw */ }
-      const entry: Received = { headers: req.headers, raw, json, answered: null };
+      const entry: Received = { headers: req.headers, raw, json, answered: null, closed: false };
+      res.on('close', () => { entry.closed = true; });
       const answer = script(received.length);
       received.push(entry);
       if (answer === 'hang') {
