@@ -7,6 +7,7 @@ import { actionRoutes } from './api/routes/actions.js';
 import { controlRoutes } from './api/routes/control.js';
 import { createOperatorAuth } from './api/auth.js';
 import { buildServer } from './api/server.js';
+import { apiDocs } from './api/openapi/index.js';
 import { Decider } from './control/decider.js';
 import { ActionService, type ActionEvent } from './control/service.js';
 import type { GuardDecision } from './control/types.js';
@@ -135,10 +136,12 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
     const workersUp = async () => (workers ? workers.running() : (await queues.alerts.getWorkersCount()) > 0);
     const ingest = ingestPlugins({ config, redis: cmd, log, workersUp });
     closers.push(ingest.close);
+    const docs = apiDocs();
     app = await buildServer({
       log,
       bodyLimit: config.ingest.bodyLimit,
       plugins: [
+        docs.recorder,
         ...ingest.plugins,
         actionRoutes({
           auth, ledger, service,
@@ -153,6 +156,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
             health: await c.connector.healthcheck().catch((err: Error) => ({ ok: false, detail: err.message })),
           }))),
         }),
+        docs.routes,
       ],
     });
   }

@@ -50,9 +50,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
 
   app.setNotFoundHandler((req, reply) => reply.status(404).send(new SheriffError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`).toJSON()));
 
-  app.get('/healthz', async () => ({ ok: true }));
-
   for (const plugin of opts.plugins) await app.register(plugin);
+  // After the plugins, so a route recorder registered first (the OpenAPI document) sees this route too.
+  app.get('/healthz', async () => ({ ok: true }));
   return app;
 }
 
