@@ -25,7 +25,7 @@ export async function postJson(url: string, body: string, headers: Record<string
     });
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    throw new Error(`no answer: ${e.cause?.code ?? e.name}: ${e.message}`);
+    throw new Error(`no answer: ${e.cause?.code ?? e.name}: ${e.message}`, { cause: err });
   }
   // Drain so the connection can be reused; the content does not matter beyond a hint for the log.
   const text = (await res.text().catch(() => '')).slice(0, 200);
