@@ -71,7 +71,10 @@ export function createNotifier(d: NotifierDeps): Notifier {
       await Promise.all([...inFlight]);
     },
     async close() {
-      await Promise.all([...inFlight]);
+      // With Redis away an enqueue waits for it forever; shutdown waits a little, not forever.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...inFlight]), new Promise((r) => { timer = setTimeout(r, 2000); })]);
+      clearTimeout(timer);
       await queue.close();
     },
   };
