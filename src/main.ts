@@ -8,6 +8,7 @@ import { controlRoutes } from './api/routes/control.js';
 import { consoleRoutes } from './api/routes/console.js';
 import { createOperatorAuth } from './api/auth.js';
 import { buildServer } from './api/server.js';
+import { apiDocs } from './api/openapi/index.js';
 import { Decider } from './control/decider.js';
 import { ActionService, type ActionEvent } from './control/service.js';
 import type { GuardDecision } from './control/types.js';
@@ -28,6 +29,7 @@ import { breakerWiring } from './enforce/breaker-wiring.js';
 import { collectSecrets, registerSecrets } from './secrets.js';
 import { BlastRadiusBudget } from './decide/budget.js';
 import { sweepProtected } from './enforce/protected-sweep.js';
+import { startNotifications, type Notifications } from './notify/wire.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -42,6 +44,7 @@ export interface Sheriff {
   queues: Queues;
   playbooks: PlaybookSet;
   workers: RunningWorkers | null;
+  notifications: Notifications;
   /** Resolves once every Redis connection is ready (tests; serve does not wait). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -83,7 +86,11 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   const budget = new BlastRadiusBudget(cmd, prefix, config.limits);
   const guards = createGuards({ protected: config.protected, limits: config.limits, ttl: config.ttl, connectors: registry.describe() });
   const plan = (r: ActionRecord, expiresAt: number) => planFor(r, expiresAt);
-  const notify = (event: ActionEvent, record: ActionRecord | null, extra?: Record<string, unknown>) => o.onEvent?.(event, record, extra);
+  const notifications = startNotifications({ config, connection: bull, log, deliver: role !== 'api' });
+  const notify = (event: ActionEvent, record: ActionRecord | null, extra?: Record<string, unknown>) => {
+    notifications.notifier.emit(event, record, extra);
+    o.onEvent?.(event, record, extra);
+  };
 
   const service = new ActionService({
     ledger, audit, queues, registry, config, log, plan, notify,
@@ -144,11 +151,13 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
     const workersUp = async () => (workers ? workers.running() : (await queues.alerts.getWorkersCount()) > 0);
     const ingest = ingestPlugins({ config, redis: cmd, log, workersUp });
     closers.push(ingest.close);
+    const docs = apiDocs();
     app = await buildServer({
       log,
       bodyLimit: config.ingest.bodyLimit,
       rateLimit: { limits: config.limits.http, identify: (token) => auth.authenticate(token)?.name },
       plugins: [
+        docs.recorder,
         ...ingest.plugins,
         consoleRoutes({ auth }),
         actionRoutes({
@@ -164,22 +173,25 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
             health: await c.connector.healthcheck().catch((err: Error) => ({ ok: false, detail: err.message })),
           }))),
         }),
+        docs.routes,
       ],
     });
   }
 
   return {
-    app, ledger, audit, service, enforcer, reconciler, registry, queues, playbooks, workers,
+    app, ledger, audit, service, enforcer, reconciler, registry, queues, playbooks, workers, notifications,
     async ready() {
       await Promise.all([cmd, ledgerConn, auditConn, bull].map((c) => (c.status === 'ready' ? undefined : new Promise((r) => c.once('ready', r)))));
       await service.initMode();
       if (workers) await Promise.all(workers.workers.map((w) => w.waitUntilReady()));
+      if (notifications.worker) await notifications.worker.waitUntilReady();
     },
     async close() {
       if (reconcileTimer) clearInterval(reconcileTimer);
       playbooks.stop();
       if (app) await app.close();
       if (workers) await workers.close();
+      await notifications.close();
       await queues.close();
       for (const c of closers) await c();
       await registry.closeAll(); // leaves enforcement in place

@@ -7,6 +7,9 @@ import { SheriffError } from '../errors.js';
 export const roles = ['viewer', 'approver', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
+/** Property on a requireRole preHandler naming the minimum role it lets through. */
+export const REQUIRED_ROLE = Symbol.for('sheriff.requiredRole');
+
 export interface Principal {
   name: string;
   role: Role;
@@ -42,12 +45,14 @@ export function createOperatorAuth(config: Pick<Config, 'auth'>) {
   }
   /** A preHandler that lets through principals with at least `min`. */
   function requireRole(min: Role) {
-    return async (req: FastifyRequest, _reply: FastifyReply) => {
+    const check = async (req: FastifyRequest, _reply: FastifyReply) => {
       const p = req.principal ?? authenticate(bearer(req));
       if (!p) throw new SheriffError('UNAUTHORIZED', 'send Authorization: Bearer <operator token>');
       if (roles.indexOf(p.role) < roles.indexOf(min)) throw new SheriffError('FORBIDDEN', `role ${p.role} may not do this (needs ${min})`);
       req.principal = p;
     };
+    // Tagged so the OpenAPI document reads each route's role from the guard it really runs.
+    return Object.assign(check, { [REQUIRED_ROLE]: min });
   }
   return { authenticate, requireRole };
 }

@@ -60,9 +60,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   installSecurityHeaders(app);
   if (opts.rateLimit) installRateLimit(app, opts.rateLimit.limits, opts.rateLimit.identify);
 
-  app.get('/healthz', async () => ({ ok: true }));
-
   for (const plugin of opts.plugins) await app.register(plugin);
+  // After the plugins, so a route recorder registered first (the OpenAPI document) sees this route too.
+  app.get('/healthz', async () => ({ ok: true }));
   return app;
 }
 

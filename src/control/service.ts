@@ -99,6 +99,7 @@ export class ActionService {
     await this.d.audit.append([{ type: `decision.${state}`, ...auditBase, actionId: id, data: { ...auditBase.data, mode: create.mode, ttlMs: create.ttlMs, why: reason } }]);
     if (state === 'approved') await this.d.queues.enqueueApply(id, by, 'auto');
     if (state === 'simulated') await this.d.queues.scheduleExpiry(id, expiresAt);
+    if (state === 'failed') this.d.notify?.('failed', record); // no connector covers the device: someone must know
     if (state === 'pending_approval') {
       await this.d.queues.scheduleExpiry(id, now + this.d.config.approval.ttl, 'approval');
       this.d.notify?.('approval_needed', record);

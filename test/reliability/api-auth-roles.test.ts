@@ -26,6 +26,7 @@ const MIN_ROLE: Record<string, Role> = {
   'GET /v1/connectors': 'viewer',
   'GET /v1/alerts': 'viewer',
   'GET /v1/alerts/:id': 'viewer',
+  'GET /v1/whoami': 'viewer',
 };
 // Webhooks authenticate the detector (source token / HMAC), not an operator.
 const WEBHOOK = 'POST /v1/alerts/:source';

@@ -28,8 +28,8 @@ export const ListQuery = z.object({
   cursor: z.string().max(200).optional(),
 }).strict();
 
-const Reason = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(2000) }).strict();
-const Extend = z.object({ ttl: duration, reason: z.string().max(2000).optional() }).strict();
+export const Reason = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(2000) }).strict();
+export const Extend = z.object({ ttl: duration, reason: z.string().max(2000).optional() }).strict();
 export const ManualAction = z.object({
   action: ActionName,
   target: Target,
@@ -38,7 +38,7 @@ export const ManualAction = z.object({
   reason: z.string().trim().min(1).max(2000),
   approval: z.enum(['auto', 'required']).optional(),
 }).strict();
-const IdParam = z.object({ id: z.string().regex(/^a-[a-z0-9]{8,40}$/, 'not an action id') });
+export const IdParam = z.object({ id: z.string().regex(/^a-[a-z0-9]{8,40}$/, 'not an action id') });
 
 
 export function actionRoutes(d: ActionRoutesDeps): FastifyPluginAsync {

@@ -22,7 +22,7 @@ function sinceMs(text: string, now: number): number | undefined {
   return Number.isFinite(t) ? t : undefined;
 }
 
-const ListQuery = z.object({
+export const ListQuery = z.object({
   device: hostIp.optional(),
   since: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

@@ -14,9 +14,9 @@ export interface ControlRoutesDeps {
   connectors: () => Promise<unknown[]>;
 }
 
-const ModeBody = z.object({ mode: z.enum(['passive', 'active']), reason: z.string().max(2000).optional() }).strict();
-const KillBody = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(2000) }).strict();
-const AuditQuery = z.object({
+export const ModeBody = z.object({ mode: z.enum(['passive', 'active']), reason: z.string().max(2000).optional() }).strict();
+export const KillBody = z.object({ reason: z.string().trim().min(1, 'a reason is required').max(2000) }).strict();
+export const AuditQuery = z.object({
   since: z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().regex(/^\d+$/).transform(Number).optional(),
