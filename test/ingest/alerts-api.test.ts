@@ -12,9 +12,10 @@ const alert = (n: number, ip: string, receivedAt: string): NormalisedAlert => ({
 describe('alerts API', () => {
   let t: TestApp;
   const auth = { authorization: `Bearer ${VIEWER}` };
+  let now = 0;
   before(async () => {
     t = await ingestApp();
-    const now = Date.now();
+    now = Date.now();
     // Five alerts share one millisecond so the cursor must break ties; two are on another device.
     const alerts = [
       ...[0, 1, 2, 3, 4].map((n) => alert(n, '10.50.0.1', new Date(now - 1000).toISOString())),
@@ -48,7 +49,10 @@ describe('alerts API', () => {
     const all = (await t.app.inject({ url: '/v1/alerts?limit=1000', headers: auth })).json() as { items: NormalisedAlert[]; next: null };
     assert.equal(all.items.length, 9);
     assert.equal(all.next, null);
-    const recent = (await t.app.inject({ url: '/v1/alerts?since=800ms', headers: auth })).json() as { items: NormalisedAlert[] };
+    // An absolute time: a relative one would depend on how long the test took to get here.
+    const recent = (await t.app.inject({ url: `/v1/alerts?since=${now - 800}`, headers: auth })).json() as { items: NormalisedAlert[] };
+    const relative = await t.app.inject({ url: '/v1/alerts?since=1h', headers: auth });
+    assert.equal((relative.json() as { items: unknown[] }).items.length, 9, 'a duration counts back from now');
     assert.deepEqual(recent.items.map((a) => a.id).sort(), ['generic-page-5', 'generic-page-6', 'generic-page-7', 'generic-page-8']);
     for (const q of ['limit=0', 'limit=1001', 'device=127.0.0.1', 'device=10.0.0.0/8', 'since=yesterday', 'cursor=%0a', 'other=1']) {
       assert.equal((await t.app.inject({ url: `/v1/alerts?${q}`, headers: auth })).statusCode, 400, q);
