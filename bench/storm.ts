@@ -141,6 +141,7 @@ export async function benchStorm(opts: { alerts?: number; mode?: 'passive' | 'ac
       await sheriff.close();
     }
     const failedJobs = await queue.getFailedCount();
+    if (failedJobs) for (const j of await queue.getFailed(0, 2)) progress(`  failed job ${j.id}: ${j.failedReason}`);
 
     // The dedupe check reads the ledger itself, not the service's view of it.
     const ids = await conn.zrange(`${prefix}:idx:all`, 0, -1);
