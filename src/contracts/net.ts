@@ -3,6 +3,8 @@ import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 const refusedRanges = new Set(['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal', 'reserved']);
+// ipaddr.js files the IPv4 documentation networks (RFC 5737) under "reserved"; they are single hosts in labs and demos.
+const documentationV4 = ['192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24'].map((c) => ipaddr.parseCIDR(c));
 
 /** Parses one host address; returns the canonical text or a reason it is refused. */
 export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { error: string } {
@@ -15,7 +17,8 @@ export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { er
   }
   if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(addr.toString())) return { error: `"${text.slice(0, 64)}" is not a dotted-quad IPv4 address` };
   const range = addr.range();
-  if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4')) {
+  const documentation = addr.kind() === 'ipv4' && documentationV4.some((c) => (addr as ipaddr.IPv4).match(c as [ipaddr.IPv4, number]));
+  if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4') && !documentation) {
     return { error: `${addr.toString()} is a ${range} address, not one host` };
   }
   if (addr.kind() === 'ipv4' && addr.toString().endsWith('.255') && range === 'broadcast') return { error: 'broadcast address' };
