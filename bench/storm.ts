@@ -68,7 +68,7 @@ async function fill(queue: Queue, jobs: ReturnType<typeof alertJobs>, progress: 
 }
 
 async function drained(queue: Queue): Promise<boolean> {
-  const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'paused');
+  const c = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
   return Object.values(c).every((v) => v === 0);
 }
 
