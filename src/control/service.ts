@@ -27,6 +27,12 @@ export interface ServiceDeps {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/**
+ * A repeated alert moves a live action's expiry only when it gains at least this much (or 1/20 of the TTL):
+ * otherwise an alert storm rewrites the expiry job, the audit log and every connector once per alert.
+ */
+export const EXTEND_STEP_MS = 60_000;
+
 export class ActionService {
   constructor(private readonly d: ServiceDeps) {}
 
@@ -123,7 +129,7 @@ export class ActionService {
         if (!liveStates.includes(r.state)) return null;
         const newIds = alertIds.filter((a) => !r.alertIds.includes(a));
         const current = r.expiresAt ? Date.parse(r.expiresAt) : 0;
-        moved = r.expiresAt !== undefined && until > current;
+        moved = r.expiresAt !== undefined && until >= current + Math.min(EXTEND_STEP_MS, ttlMs / 20);
         if (!moved && !newIds.length) return null;
         return {
           ...r,

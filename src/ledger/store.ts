@@ -37,10 +37,21 @@ export class Ledger {
     live: string;
     autoCreated: string;
   };
-  /** WATCH transactions on one connection must not interleave: run them one at a time. */
-  private chain: Promise<unknown> = Promise.resolve();
+  /**
+   * WATCH transactions on one connection must not interleave, so each connection runs them one at a time.
+   * A few extra connections (lanes) let transactions on different records run side by side: under an alert
+   * storm one chain was the decide path's bottleneck. WATCH still guards every record across lanes and processes.
+   */
+  private readonly lanes: Array<{ redis: Redis; chain: Promise<unknown> }>;
 
-  constructor(private readonly redis: Redis, readonly prefix: string) {
+  constructor(private readonly redis: Redis, readonly prefix: string, opts: { lanes?: number } = {}) {
+    this.lanes = [{ redis, chain: Promise.resolve() }];
+    for (let i = 1; i < (opts.lanes ?? 8); i++) {
+      const dup = redis.duplicate();
+      dup.on('error', () => undefined); // the primary connection reports Redis trouble
+      redis.once('end', () => dup.disconnect()); // closing the ledger's connection closes its lanes
+      this.lanes.push({ redis: dup, chain: Promise.resolve() });
+    }
     this.k = {
       action: (id) => `${prefix}:action:${id}`,
       all: `${prefix}:idx:all`,
@@ -51,9 +62,16 @@ export class Ledger {
     };
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
-    this.chain = run.catch(() => undefined);
+  /** Runs `fn` alone on one lane's connection; a lane not connected yet hands over to the primary one. */
+  private serial<T>(key: string | null, fn: (redis: Redis) => Promise<T>): Promise<T> {
+    let h = 0;
+    for (let i = 0; key !== null && i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
+    let lane = this.lanes[Math.abs(h) % this.lanes.length] as (typeof this.lanes)[number];
+    if (lane.redis.status !== 'ready') lane = this.lanes[0] as (typeof this.lanes)[number];
+    const l = lane;
+    const job = () => fn(l.redis);
+    const run = l.chain.then(job, job);
+    l.chain = run.catch(() => undefined);
     return run;
   }
 
@@ -87,16 +105,17 @@ export class Ledger {
   async create(record: ActionRecord, opts: { auto: boolean }): Promise<{ created: boolean; id: string }> {
     ActionRecord.parse(record);
     const key = liveKeyOf(record);
-    return this.serial(async () => {
+    // Every create WATCHes the one live index: creates share the primary lane rather than abort one another.
+    return this.serial(null, async (redis) => {
       for (let attempt = 0; attempt < 20; attempt++) {
-        await this.redis.watch(this.k.live);
-        const existing = await this.redis.hget(this.k.live, key);
+        await redis.watch(this.k.live);
+        const existing = await redis.hget(this.k.live, key);
         if (existing) {
-          await this.redis.unwatch();
+          await redis.unwatch();
           return { created: false, id: existing };
         }
         const at = Date.parse(record.createdAt);
-        const m = this.redis.multi()
+        const m = redis.multi()
           .set(this.k.action(record.id), JSON.stringify(record))
           .zadd(this.k.all, at, record.id)
           .zadd(this.k.state(record.state), at, record.id)
@@ -114,13 +133,13 @@ export class Ledger {
    * state changes are checked against the state machine and recorded in history.
    */
   async update(id: string, fn: (r: ActionRecord) => ActionRecord | null): Promise<{ before: ActionRecord; after: ActionRecord; changed: boolean }> {
-    return this.serial(async () => {
+    return this.serial(id, async (redis) => {
       const key = this.k.action(id);
       for (let attempt = 0; attempt < 20; attempt++) {
-        await this.redis.watch(key);
-        const raw = await this.redis.get(key);
+        await redis.watch(key);
+        const raw = await redis.get(key);
         if (!raw) {
-          await this.redis.unwatch();
+          await redis.unwatch();
           throw new SheriffError('NOT_FOUND', `no action ${id}`);
         }
         const before = JSON.parse(raw) as ActionRecord;
@@ -128,18 +147,18 @@ export class Ledger {
         try {
           after = fn(structuredClone(before));
         } catch (err) {
-          await this.redis.unwatch();
+          await redis.unwatch();
           throw err;
         }
         if (!after) {
-          await this.redis.unwatch();
+          await redis.unwatch();
           return { before, after: before, changed: false };
         }
         if (after.state !== before.state && !canTransition(before.state, after.state)) {
-          await this.redis.unwatch();
+          await redis.unwatch();
           throw new SheriffError('CONFLICT', `cannot go from ${before.state} to ${after.state}`, { details: { state: before.state } });
         }
-        const m = this.redis.multi().set(key, JSON.stringify(after));
+        const m = redis.multi().set(key, JSON.stringify(after));
         if (after.state !== before.state) {
           const score = Date.parse(after.createdAt);
           m.zrem(this.k.state(before.state), id).zadd(this.k.state(after.state), score, id);
