@@ -62,6 +62,13 @@ export const ConfigSchema = z.object({
     .default({ default: 2 * 3_600_000, max: 7 * 86_400_000 }),
   approval: z.object({ ttl: duration.default(3_600_000) }).strict().default({ ttl: 3_600_000 }),
   reconcile: z.object({ interval: duration.default(300_000) }).strict().default({ interval: 300_000 }),
+  /** Crash recovery: a dead worker's jobs go back to the queue once their lock lapses (checked every stalledInterval). */
+  workers: z.object({
+    lockDuration: duration.default(30_000),
+    stalledInterval: duration.default(30_000),
+    /** Every job is idempotent, so a job may be picked up again after several crashes instead of failing. */
+    maxStalledCount: z.number().int().min(1).max(1000).default(20),
+  }).strict().default({ lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 20 }),
   connectors: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'connector names are lower-case letters, digits and dashes'), ConnectorEntry)
     .default({ dry: { type: 'log' } }),
   notify: z.array(Notifier).default([]),

@@ -115,7 +115,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   let reconcileTimer: NodeJS.Timeout | null = null;
   if (role !== 'api') {
     void registry.startAll((name, err) => log.error({ connector: name, err: (err as Error).message }, 'connector start failed; enforcement on it will fail until fixed'));
-    workers = startWorkers({ connection: bull, prefix, log, ledger, enforcer, decide: async (job) => { await decider.decide(job); } });
+    workers = startWorkers({ connection: bull, prefix, log, ledger, enforcer, stall: config.workers, decide: async (job) => { await decider.decide(job); } });
     const tick = () => reconciler.run().catch((err: Error) => log.warn({ err: err.message }, 'reconcile failed'));
     if (o.reconcileOnStart !== false) setTimeout(tick, 2000).unref();
     reconcileTimer = setInterval(tick, config.reconcile.interval);
