@@ -53,7 +53,7 @@ export function startWorkers(d: WorkerDeps): RunningWorkers {
   const enforce = new Worker(QUEUES.enforce, async (job, token) => {
     const data = EnforceJob.parse(job.data);
     try {
-      if (data.op === 'apply') await d.enforcer.apply(data.actionId, data.by, lastAttempt(job));
+      if (data.op === 'apply') await d.enforcer.apply(data.actionId, data.by, lastAttempt(job), data.refresh ?? false);
       else await d.enforcer.revert(data.actionId, data.by, data.note, data.final ?? 'reverted', lastAttempt(job));
     } catch (err) {
       await honourRetryAt(job, token, err);

@@ -125,6 +125,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
   const procs = () => [api, ...workers];
   for (const p of procs()) p.start();
   const url = `http://127.0.0.1:${port}`;
+  const logs = () => procs().map((p) => `==== ${p.label} (${p.logPath})\n${p.log().slice(-4000)}`).join('\n');
   return {
     prefix, dir, url, api, workers, redis, procs,
     async waitReady(timeoutMs = 60_000) {
@@ -135,11 +136,9 @@ export async function startRun(o: RunOptions): Promise<Run> {
         if (ok && workers.every((w) => w.log().includes('sheriff worker running'))) return;
         await sleep(200);
       }
-      throw new Error(`sheriff did not become ready within ${timeoutMs} ms\n${this.logs()}`);
+      throw new Error(`sheriff did not become ready within ${timeoutMs} ms\n${logs()}`);
     },
-    logs() {
-      return procs().map((p) => `==== ${p.label} (${p.logPath})\n${p.log().slice(-4000)}`).join('\n');
-    },
+    logs,
     async close() {
       for (const p of procs()) await p.stop('SIGKILL');
       await dropPrefix(redis, prefix).catch(() => undefined);
