@@ -33,9 +33,26 @@ const Notifier = z.discriminatedUnion('type', [
   z.object({ type: z.literal('webhook'), url: z.url(), secret: z.string().min(16).optional() }).strict(),
 ]);
 
+/** Redis Sentinel: ioredis asks the sentinels for the current master of group `name` and follows failovers. */
+export const RedisSentinel = z.object({
+  sentinels: z.array(z.object({
+    host: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535).default(26379),
+  }).strict()).min(1),
+  /** The master group name (`sentinel monitor <name> …`). */
+  name: z.string().min(1).max(128),
+  username: z.string().max(128).optional(),
+  password: z.string().optional(),
+  sentinelPassword: z.string().optional(),
+  db: z.number().int().min(0).max(15).default(0),
+  tls: z.boolean().default(false),
+}).strict();
+export type RedisSentinel = z.infer<typeof RedisSentinel>;
+
 export const ConfigSchema = z.object({
   mode: z.enum(['passive', 'active']).default('passive'),
-  redis: z.string().default('redis://127.0.0.1:6379'),
+  /** A redis:// or rediss:// URL, or a Sentinel group (see docs/deploy.md). */
+  redis: z.union([z.string(), RedisSentinel]).default('redis://127.0.0.1:6379'),
   /** Key prefix for everything sheriff keeps in Redis (hash-tagged for Redis Cluster). */
   redisPrefix: z.string().regex(/^[{}a-zA-Z0-9_-]{1,40}$/).default('{sheriff}'),
   listen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:8080').default('127.0.0.1:8080'),
