@@ -175,7 +175,7 @@ export async function streamAlerts(url: string, devices: string[], o: { runId: s
     const ip = devices[i] as string;
     const body = JSON.stringify({ id: `${o.runId}-${i}`, name: ALERT_NAME, score: 0.9, device: { ip } });
     for (;;) {
-      let status = 0;
+      let status: number;
       let json: { ids?: string[] } = {};
       try {
         const res = await fetch(`${url}/v1/alerts/generic`, {
