@@ -21,8 +21,8 @@ export type AuditInput = Pick<AuditEntry, 'type' | 'by'> & {
   once?: string;
 };
 
-/** How long a `once` key is remembered; matches the longest window in which a job can be re-run. */
-const ONCE_TTL_MS = 7 * 86_400_000;
+/** How long a `once` key is remembered: far beyond any job re-run (stall, retry back-off), like ingest's dedupe window. */
+const ONCE_TTL_MS = 86_400_000;
 
 const GENESIS = '0'.repeat(64);
 
