@@ -56,10 +56,26 @@ const HttpLimits = z.object({
   webhooks: Bucket.default(httpDefaults.webhooks),
 }).strict();
 export type HttpLimits = z.infer<typeof HttpLimits>;
+/** Redis Sentinel: ioredis asks the sentinels for the current master of group `name` and follows failovers. */
+export const RedisSentinel = z.object({
+  sentinels: z.array(z.object({
+    host: z.string().min(1).max(253),
+    port: z.number().int().min(1).max(65535).default(26379),
+  }).strict()).min(1),
+  /** The master group name (`sentinel monitor <name> …`). */
+  name: z.string().min(1).max(128),
+  username: z.string().max(128).optional(),
+  password: z.string().optional(),
+  sentinelPassword: z.string().optional(),
+  db: z.number().int().min(0).max(15).default(0),
+  tls: z.boolean().default(false),
+}).strict();
+export type RedisSentinel = z.infer<typeof RedisSentinel>;
 
 export const ConfigSchema = z.object({
   mode: z.enum(['passive', 'active']).default('passive'),
-  redis: z.string().default('redis://127.0.0.1:6379'),
+  /** A redis:// or rediss:// URL, or a Sentinel group (see docs/deploy.md). */
+  redis: z.union([z.string(), RedisSentinel]).default('redis://127.0.0.1:6379'),
   /** Key prefix for everything sheriff keeps in Redis (hash-tagged for Redis Cluster). */
   redisPrefix: z.string().regex(/^[{}a-zA-Z0-9_-]{1,40}$/).default('{sheriff}'),
   listen: z.string().regex(/^[^\s]+:\d{1,5}$/, 'use host:port, e.g. 127.0.0.1:8080').default('127.0.0.1:8080'),
@@ -88,6 +104,13 @@ export const ConfigSchema = z.object({
     .default({ default: 2 * 3_600_000, max: 7 * 86_400_000 }),
   approval: z.object({ ttl: duration.default(3_600_000) }).strict().default({ ttl: 3_600_000 }),
   reconcile: z.object({ interval: duration.default(300_000) }).strict().default({ interval: 300_000 }),
+  /** Crash recovery: a dead worker's jobs go back to the queue once their lock lapses (checked every stalledInterval). */
+  workers: z.object({
+    lockDuration: duration.default(30_000),
+    stalledInterval: duration.default(30_000),
+    /** Every job is idempotent, so a job may be picked up again after several crashes instead of failing. */
+    maxStalledCount: z.number().int().min(1).max(1000).default(20),
+  }).strict().default({ lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 20 }),
   connectors: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'connector names are lower-case letters, digits and dashes'), ConnectorEntry)
     .default({ dry: { type: 'log' } }),
   notify: z.array(Notifier).default([]),

@@ -24,8 +24,9 @@ export class Decider {
     const detected = Date.parse(alert.detectedAt);
     const now = Number.isFinite(detected) && Math.abs(Date.now() - detected) < 3_600_000 ? detected : Date.now();
     const outcome = await evaluateDetailed(alert, this.d.playbooks(), this.d.state, now);
+    // A job re-run after a crash repeats this method: the entry is written once, the requests below are idempotent.
     await this.d.audit.append([{
-      type: 'alert.accepted', by: `detector:${alert.source}`,
+      type: 'alert.accepted', by: `detector:${alert.source}`, once: `alert:${alert.id}@${alert.receivedAt}`,
       data: {
         alertId: alert.id, name: alert.name, score: alert.score, device: alert.device.ip,
         matched: outcome.hits.filter((h) => h.fired).map((h) => h.playbook),
@@ -33,7 +34,7 @@ export class Decider {
       },
     }]);
     for (const req of outcome.requests) {
-      await this.d.service.request(req, `playbook:${req.playbook ?? 'manual'}`);
+      await this.d.service.request({ ...req, idempotencyKey: `${alert.id}@${alert.receivedAt}` }, `playbook:${req.playbook ?? 'manual'}`);
     }
     return { requests: outcome.requests.length };
   }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { SheriffError } from '../errors.js';
 import type { AuditLog } from '../ledger/audit.js';
 import { liveStates } from '../ledger/state-machine.js';
-import { newActionId, type Ledger } from '../ledger/store.js';
+import { actionIdFor, newActionId, type Ledger } from '../ledger/store.js';
 import type { Logger } from '../log.js';
 import type { Queues } from '../queue/queues.js';
 import type { ConnectorRegistry } from '../enforce/registry.js';
@@ -65,14 +65,20 @@ export class ActionService {
     }
     if (decision.outcome === 'extend') {
       const record = await this.extendLive(decision.actionId, decision.ttlMs, req.alertIds, by, decision.reason);
-      if (record) return { decision, record };
+      if (record) {
+        // A crash between recording an auto action and queueing it leaves it approved: queue it (the job id dedupes).
+        if (record.state === 'approved') await this.d.queues.enqueueApply(record.id, by, 'auto');
+        return { decision, record };
+      }
     }
     const now = Date.now();
     const mode = await this.getMode();
     const uncovered = decision.outcome === 'uncovered';
     const create = decision.outcome === 'create' ? decision : { mode: 'auto' as const, ttlMs: req.ttlMs, reasons: [] };
     const state = uncovered ? 'failed' : mode === 'passive' ? 'simulated' : create.mode === 'auto' ? 'approved' : 'pending_approval';
-    const id = newActionId();
+    const id = req.idempotencyKey
+      ? actionIdFor(req.idempotencyKey, { playbook: req.playbook, action: req.action, ip: req.target.ip, params: req.params })
+      : newActionId();
     const reason = [req.reason, ...create.reasons, ...(uncovered ? [decision.reason] : [])].join('; ');
     const expiresAt = now + create.ttlMs;
     const record: ActionRecord = {
@@ -100,6 +106,7 @@ export class ActionService {
     const created = await this.d.ledger.create(record, { auto: state === 'approved' });
     if (!created.created) {
       const existing = await this.extendLive(created.id, create.ttlMs, req.alertIds, by, 'same action already live');
+      if (existing?.state === 'approved') await this.d.queues.enqueueApply(existing.id, by, 'auto');
       return { decision: { outcome: 'extend', actionId: created.id, reason: 'same action already live', ttlMs: create.ttlMs }, record: existing };
     }
     await this.d.audit.append([{ type: `decision.${state}`, ...auditBase, actionId: id, data: { ...auditBase.data, mode: create.mode, ttlMs: create.ttlMs, why: reason } }]);
@@ -128,6 +135,8 @@ export class ActionService {
       const { after } = await this.d.ledger.update(id, (r) => {
         if (!liveStates.includes(r.state)) return null;
         const newIds = alertIds.filter((a) => !r.alertIds.includes(a));
+        // The same alert again (a re-run decide job): it was already counted, so it extends nothing.
+        if (alertIds.length && !newIds.length) return null;
         const current = r.expiresAt ? Date.parse(r.expiresAt) : 0;
         moved = r.expiresAt !== undefined && until >= current + Math.min(EXTEND_STEP_MS, ttlMs / 20);
         if (!moved && !newIds.length) return null;

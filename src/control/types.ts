@@ -11,6 +11,8 @@ export interface ActionRequest {
   approval: 'auto' | 'required';
   reason: string;
   alertIds: string[];
+  /** Set by the decider (alert id + receipt time): the same request made again yields the same action id. */
+  idempotencyKey?: string;
 }
 
 export type GuardDecision =

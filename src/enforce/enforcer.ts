@@ -36,9 +36,15 @@ export class Enforcer {
    * Enforces (or, for an active action, refreshes the expiry of) an action on every responsible connector.
    * `lastAttempt`: retryable failures become `failed` instead of a retry.
    */
-  async apply(id: string, by: string, lastAttempt = false): Promise<ActionRecord> {
+  async apply(id: string, by: string, lastAttempt = false, refreshActive = true): Promise<ActionRecord> {
     const current = await this.d.ledger.mustGet(id);
     if (!['approved', 'failed', 'enforcing', 'active'].includes(current.state)) return current;
+    // An apply job that finished but died before BullMQ recorded it runs again: already active means done.
+    if (current.state === 'active' && !refreshActive) {
+      // The crash may have come between `active` and scheduling the expiry: schedule it (idempotent, same time).
+      if (current.expiresAt) await this.d.scheduleExpiry(id, Date.parse(current.expiresAt));
+      return current;
+    }
     const refresh = current.state === 'active';
     const expiresAt = current.expiresAt ? Date.parse(current.expiresAt) : Date.now() + current.ttlMs;
     let record = current;

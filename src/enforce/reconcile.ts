@@ -31,16 +31,15 @@ export class Reconciler {
     const token = `${process.pid}-${Date.now()}`;
     if ((await this.d.redis.set(lockKey, token, 'PX', 120_000, 'NX')) !== 'OK') return null;
     try {
-      const active = await this.d.ledger.getMany(await this.d.ledger.idsInState('active'));
       const reports: ReconcileReport[] = [];
-      for (const c of this.d.registry.all) reports.push(await this.one(c, active, by));
+      for (const c of this.d.registry.all) reports.push(await this.one(c, by));
       return reports;
     } finally {
       if ((await this.d.redis.get(lockKey)) === token) await this.d.redis.del(lockKey);
     }
   }
 
-  private async one(c: ConfiguredConnector, active: ActionRecord[], by: string): Promise<ReconcileReport> {
+  private async one(c: ConfiguredConnector, by: string): Promise<ReconcileReport> {
     const report: ReconcileReport = { connector: c.name, restored: [], removed: [], errors: [] };
     let listed: Receipt[];
     try {
@@ -49,6 +48,10 @@ export class Reconciler {
       report.errors.push(`list: ${(err as Error).message}`);
       return report;
     }
+    // The ledger is read after the connector: an entry listed above belongs to an action that is by now either
+    // still in flight or active with its receipt recorded (the enforcer applies first, then records). Read before
+    // the list, an action that became active in between looked unowned and its entry was removed (crash test).
+    const active = await this.d.ledger.getMany(await this.d.ledger.idsInState('active'));
     const listedKeys = new Set(listed.map((r) => r.key));
     const wanted = new Map<string, ActionRecord>();
     for (const a of active) {
@@ -64,6 +67,12 @@ export class Reconciler {
       try {
         let receipt: Receipt | undefined;
         for (const step of this.d.plan(action, expiresAt)) receipt = await c.connector.apply(step);
+        // Expired or reverted while we restored it: take it away again rather than leave an entry nobody owns.
+        const now2 = await this.d.ledger.get(action.id);
+        if (!now2 || now2.state !== 'active') {
+          if (receipt) await c.connector.revert(receipt);
+          continue;
+        }
         report.restored.push(key);
         if (receipt) {
           const r = receipt;

@@ -25,7 +25,11 @@ export interface Accepted { index: number; id: string; duplicate: boolean }
 export type SubmitResult = { replayed: true } | { replayed: false; accepted: Accepted[]; refused: Refused[] };
 
 /** Finished jobs stay a while for inspection; the dedupe key, not the job id, is what stops re-deliveries. */
-const jobOptions = { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } };
+// Retried with back-off: a decide that meets a Redis blip must not drop the alert (deciding again is idempotent).
+const jobOptions = {
+  removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 },
+  attempts: 10, backoff: { type: 'exponential', delay: 1000 },
+};
 
 const unavailable = (err: unknown) => new SheriffError('QUEUE_UNAVAILABLE', 'Redis is unreachable; the alerts were not accepted — retry later', { cause: err });
 

@@ -14,7 +14,15 @@ export const AuditEntry = z.object({
   hash: z.string(),
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
-export type AuditInput = Pick<AuditEntry, 'type' | 'by'> & { actionId?: string; data?: Record<string, unknown> };
+export type AuditInput = Pick<AuditEntry, 'type' | 'by'> & {
+  actionId?: string;
+  data?: Record<string, unknown>;
+  /** Append only if no entry with this key was appended before (a job re-run after a crash must not log twice). */
+  once?: string;
+};
+
+/** How long a `once` key is remembered: far beyond any job re-run (stall, retry back-off), like ingest's dedupe window. */
+const ONCE_TTL_MS = 86_400_000;
 
 const GENESIS = '0'.repeat(64);
 
@@ -42,10 +50,12 @@ export interface VerifyResult {
 export class AuditLog {
   private readonly listKey: string;
   private readonly headKey: string;
+  private readonly onceBase: string;
 
   constructor(private readonly redis: Redis, prefix: string) {
     this.listKey = `${prefix}:audit`;
     this.headKey = `${prefix}:audit:head`;
+    this.onceBase = `${prefix}:audit:once:`;
   }
 
   private pending: Array<{ inputs: AuditInput[]; resolve: (e: AuditEntry[]) => void; reject: (err: unknown) => void }> = [];
@@ -70,7 +80,7 @@ export class AuditLog {
         const entries = await this.commit(batch.flatMap((b) => b.inputs));
         let i = 0;
         for (const b of batch) {
-          b.resolve(entries.slice(i, i + b.inputs.length));
+          b.resolve(entries.slice(i, i + b.inputs.length).filter((e): e is AuditEntry => e !== null));
           i += b.inputs.length;
         }
       } catch (err) {
@@ -80,25 +90,39 @@ export class AuditLog {
     this.flushing = null;
   }
 
-  private async commit(inputs: AuditInput[]): Promise<AuditEntry[]> {
+  /** One entry per input, null where a `once` key was already used. */
+  private async commit(inputs: AuditInput[]): Promise<Array<AuditEntry | null>> {
+    const onceKeys = [...new Set(inputs.flatMap((i) => (i.once ? [this.onceBase + i.once] : [])))];
     for (let attempt = 0; attempt < 50; attempt++) {
-      await this.redis.watch(this.headKey);
+      await this.redis.watch(this.headKey, ...onceKeys);
       const headRaw = await this.redis.get(this.headKey);
       const head = headRaw ? (JSON.parse(headRaw) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
+      const seen = onceKeys.length ? await this.redis.mget(...onceKeys) : [];
+      const used = new Set(onceKeys.filter((_k, n) => seen[n] !== null && seen[n] !== undefined));
       const at = new Date().toISOString();
       let prev = head.hash;
       let seq = head.seq;
       const entries = inputs.map((i) => {
+        if (i.once) {
+          if (used.has(this.onceBase + i.once)) return null;
+          used.add(this.onceBase + i.once);
+        }
         seq += 1;
         const body = { seq, at, type: i.type, by: i.by, ...(i.actionId ? { actionId: i.actionId } : {}), data: i.data ?? {}, prev };
         const e: AuditEntry = { ...body, hash: entryHash(body) };
         prev = e.hash;
         return e;
       });
-      const res = await this.redis.multi()
-        .rpush(this.listKey, ...entries.map((e) => JSON.stringify(e)))
-        .set(this.headKey, JSON.stringify({ seq, hash: prev }))
-        .exec();
+      const kept = entries.filter((e): e is AuditEntry => e !== null);
+      if (!kept.length) {
+        await this.redis.unwatch();
+        return entries;
+      }
+      const m = this.redis.multi()
+        .rpush(this.listKey, ...kept.map((e) => JSON.stringify(e)))
+        .set(this.headKey, JSON.stringify({ seq, hash: prev }));
+      for (const i of inputs) if (i.once) m.set(this.onceBase + i.once, '1', 'PX', ONCE_TTL_MS);
+      const res = await m.exec();
       if (res) return entries;
       await new Promise((r) => setTimeout(r, Math.random() * 5 * (attempt + 1)));
     }

@@ -1,5 +1,5 @@
 // Action records in Redis: the record, indexes by state, device and time, and the live-action index for dedupe.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ActionRecord, type ActionState, type ConnectorStatus } from '../contracts/action.js';
 import { SheriffError } from '../errors.js';
@@ -8,6 +8,12 @@ import { canonical } from './audit.js';
 
 export function newActionId(): string {
   return `a-${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
+}
+
+/** A stable id for a request made on behalf of one alert: a decide job re-run after a crash finds its own record. */
+export function actionIdFor(idempotencyKey: string, parts: { playbook: string | null; action: string; ip: string; params: unknown }): string {
+  const h = createHash('sha256').update(idempotencyKey).update('\n').update(canonical(parts)).digest('hex');
+  return `a-${h.slice(0, 24)}`;
 }
 
 /** Identity of "the same containment": dedupe extends a live action with this key instead of creating another. */
@@ -101,18 +107,23 @@ export class Ledger {
     return this.redis.hget(this.k.live, key);
   }
 
-  /** Creates a record; refuses (returns the existing id) when a live action has the same live key. */
+  /** Creates a record; refuses (returns the existing id) when a live action has the same live key or the id exists. */
   async create(record: ActionRecord, opts: { auto: boolean }): Promise<{ created: boolean; id: string }> {
     ActionRecord.parse(record);
     const key = liveKeyOf(record);
     // Every create WATCHes the one live index: creates share the primary lane rather than abort one another.
     return this.serial(null, async (redis) => {
       for (let attempt = 0; attempt < 20; attempt++) {
-        await redis.watch(this.k.live);
+        await redis.watch(this.k.live, this.k.action(record.id));
         const existing = await redis.hget(this.k.live, key);
         if (existing) {
           await redis.unwatch();
           return { created: false, id: existing };
+        }
+        if (await redis.exists(this.k.action(record.id))) {
+          // Same deterministic id: this request was already recorded (a re-run), whatever state it is in now.
+          await redis.unwatch();
+          return { created: false, id: record.id };
         }
         const at = Date.parse(record.createdAt);
         const m = redis.multi()

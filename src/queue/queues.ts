@@ -8,6 +8,8 @@ export const EnforceJob = z.object({
   actionId: z.string(),
   op: z.enum(['apply', 'revert']),
   final: z.enum(['reverted', 'expired']).optional(),
+  /** Re-apply an active action (its expiry moved); a plain apply of an already active action is a re-delivery and does nothing. */
+  refresh: z.boolean().optional(),
   by: z.string(),
   note: z.string().default(''),
 });
@@ -44,7 +46,7 @@ export class Queues {
   /** One apply job per action at a time: a job delivered twice still applies once (and apply is idempotent). */
   async enqueueApply(actionId: string, by: string, note = '', refresh = false): Promise<void> {
     const jobId = refresh ? `refresh-${actionId}-${Date.now()}` : `apply-${actionId}`;
-    await this.enforce.add('apply', { actionId, op: 'apply', by, note } satisfies EnforceJob, { jobId });
+    await this.enforce.add('apply', { actionId, op: 'apply', by, note, ...(refresh ? { refresh } : {}) } satisfies EnforceJob, { jobId });
   }
 
   async enqueueRevert(actionId: string, by: string, note: string, final: 'reverted' | 'expired'): Promise<void> {

@@ -1,4 +1,5 @@
 // BullMQ workers: decide (alerts), enforce (apply/revert with back-off), expire (TTL and approval timeouts).
+import { hostname } from 'node:os';
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Enforcer } from '../enforce/enforcer.js';
@@ -16,6 +17,8 @@ export interface WorkerDeps {
   enforcer: Enforcer;
   decide: (job: AlertJob) => Promise<void>;
   concurrency?: { alerts?: number; enforce?: number; expire?: number };
+  /** Lock and stall settings (config.workers); BullMQ's defaults otherwise. */
+  stall?: { lockDuration: number; stalledInterval: number; maxStalledCount: number };
 }
 
 export interface RunningWorkers {
@@ -41,7 +44,8 @@ async function honourRetryAt(job: Job, token: string | undefined, err: unknown):
 }
 
 export function startWorkers(d: WorkerDeps): RunningWorkers {
-  const base = { connection: d.connection, prefix: d.prefix };
+  // The name is stored on each job as processedBy: which process ran it (scale-out, crash forensics).
+  const base = { connection: d.connection, prefix: d.prefix, name: `${hostname()}:${process.pid}`, ...d.stall };
   const alerts = new Worker(QUEUES.alerts, async (job) => {
     await d.decide(AlertJob.parse(job.data));
   }, { ...base, concurrency: d.concurrency?.alerts ?? 32, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86400 } });
@@ -49,7 +53,7 @@ export function startWorkers(d: WorkerDeps): RunningWorkers {
   const enforce = new Worker(QUEUES.enforce, async (job, token) => {
     const data = EnforceJob.parse(job.data);
     try {
-      if (data.op === 'apply') await d.enforcer.apply(data.actionId, data.by, lastAttempt(job));
+      if (data.op === 'apply') await d.enforcer.apply(data.actionId, data.by, lastAttempt(job), data.refresh ?? false);
       else await d.enforcer.revert(data.actionId, data.by, data.note, data.final ?? 'reverted', lastAttempt(job));
     } catch (err) {
       await honourRetryAt(job, token, err);

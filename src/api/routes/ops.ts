@@ -23,6 +23,15 @@ async function pingRedis(redis: Redis, timeoutMs: number): Promise<string | unde
   }
 }
 
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_r, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function opsRoutes(deps: OpsDeps): FastifyPluginAsync {
   const timeoutMs = deps.pingTimeoutMs ?? 1000;
   return async (app) => {
@@ -32,7 +41,8 @@ export function opsRoutes(deps: OpsDeps): FastifyPluginAsync {
       const reasons: string[] = [];
       const redisProblem = await pingRedis(deps.redis, timeoutMs);
       if (redisProblem) reasons.push(redisProblem);
-      const up = await Promise.resolve().then(deps.workersUp).catch(() => false);
+      // An api-only process asks Redis for the worker count, which waits for Redis: bound it like the ping.
+      const up = redisProblem ? false : await withTimeout(Promise.resolve().then(deps.workersUp), timeoutMs).catch(() => false);
       if (!up) reasons.push('workers are not running');
       if (reasons.length) return reply.status(503).header('retry-after', '5').send({ ready: false, reasons });
       return { ready: true };
