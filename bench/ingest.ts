@@ -25,7 +25,7 @@ const CONNECTIONS = 32;
 const SECRET = randomBytes(24).toString('hex');
 
 // Reads "<signature>\t<body>" lines; each wrk thread keeps every n-th one, so no request is sent twice.
-const LUA = `
+export const LUA = `
 local threads, counter = {}, 0
 function setup(thread) thread:set("id", counter); counter = counter + 1; table.insert(threads, thread) end
 function init(args)
