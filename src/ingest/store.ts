@@ -1,27 +1,19 @@
 // The alert store in Redis: dedupe keys, normalised alerts with raw payloads, per-device and global indexes.
 import type { Redis } from 'ioredis';
 import type { NormalisedAlert } from '../contracts/alert.js';
-import type { JobArgs, JobInserter } from './job-insert.js';
 
 // One script per POST: replay check, then per alert SET NX the dedupe key and, only if new, store and index.
-// With `enqueue` (BullMQ's addStandardJob wrapped as a local function, see job-insert.ts) each new alert's job
-// is added in the same script, so store + queue is one atomic round trip. Keys are all under the hash-tagged
-// prefix, so the script is valid on Redis Cluster too.
-function commitLua(enqueue?: string): string {
-  const per = enqueue ? 4 : 3;
-  return `${enqueue ?? ''}
+// Keys are all under the hash-tagged prefix, so the script is valid on Redis Cluster too.
+const COMMIT = `
 local n = tonumber(ARGV[1])
 local dedupeMs, retentionMs, now, replayMs = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local k = 1
-local replayKey = false
 if replayMs ~= '' then
-  replayKey = KEYS[1]
-  if not redis.call('SET', replayKey, '1', 'NX', 'PX', replayMs) then return -1 end
+  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', replayMs) then return -1 end
   k = 2
 end
 local allKey = KEYS[k]
 k = k + 1
-${enqueue ? 'local queueKeys = { unpack(KEYS, k, k + 8) }; k = k + 9' : ''}
 local out = {}
 local a = 6
 for i = 1, n do
@@ -31,43 +23,35 @@ for i = 1, n do
     redis.call('ZADD', KEYS[k + 2], ts, id)
     redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', now - retentionMs)
     redis.call('PEXPIRE', KEYS[k + 2], retentionMs)
-    redis.call('ZADD', allKey, ts, id)${enqueue ? ENQUEUE_STEP : ''}
+    redis.call('ZADD', allKey, ts, id)
     out[i] = 1
   else
     out[i] = 0
   end
-  k = k + ${per}
-  a = a + ${enqueue ? 6 : 3}
+  k = k + 3
+  a = a + 3
 end
 redis.call('ZREMRANGEBYSCORE', allKey, '-inf', now - retentionMs)
 return out
 `;
-}
 
-// A failed job add (the script returned an error code or a Redis call inside it raised) leaves this alert
-// neither stored nor queued, and frees the signature, so the detector's retry is accepted; alerts before it
-// in the batch stay stored and queued. A job hash BullMQ wrote before failing is removed unless it existed
-// already: BullMQ would otherwise answer the retry "duplicate job" without queueing it.
-const ENQUEUE_STEP = `
-    local existed = redis.call('EXISTS', KEYS[k + 3])
-    local ok, res = pcall(bullmqAddStandardJob, queueKeys, { ARGV[a + 3], ARGV[a + 4], ARGV[a + 5] })
-    if not ok or (type(res) == 'number' and res < 0) then
-      redis.call('DEL', KEYS[k], KEYS[k + 1])
-      redis.call('ZREM', KEYS[k + 2], id)
-      redis.call('ZREM', allKey, id)
-      if existed == 0 then redis.call('DEL', KEYS[k + 3]) end
-      if replayKey then redis.call('DEL', replayKey) end
-      local why = type(res) == 'table' and res.err or tostring(res)
-      return redis.error_reply('SHERIFF_ENQUEUE_FAILED ' .. id .. ': ' .. why)
-    end`;
+// Undo of COMMIT for alerts whose queue add failed: the detector's retry must be accepted, not called a duplicate.
+const ROLLBACK = `
+local n = tonumber(ARGV[1])
+for i = 1, n do
+  local base = (i - 1) * 3
+  redis.call('DEL', KEYS[base + 1], KEYS[base + 2])
+  redis.call('ZREM', KEYS[base + 3], ARGV[i + 1])
+  redis.call('ZREM', KEYS[n * 3 + 1], ARGV[i + 1])
+end
+if #KEYS > n * 3 + 1 then redis.call('DEL', KEYS[n * 3 + 2]) end
+return n
+`;
 
 type Scripted = Redis & {
   sheriffAlertCommit(...args: (string | number)[]): Promise<number | number[]>;
-  sheriffAlertCommitEnqueue(...args: (string | number | Buffer)[]): Promise<number | number[]>;
+  sheriffAlertRollback(...args: (string | number)[]): Promise<number>;
 };
-
-/** Jobs to add with the alerts in the same script: one per alert, in the same order. */
-export interface Enqueue { inserter: JobInserter; jobs: JobArgs[] }
 
 export interface ListQuery { device?: string; since?: number; limit: number; cursor?: string }
 export interface ListPage { items: NormalisedAlert[]; next: string | null }
@@ -88,7 +72,10 @@ export class AlertStore {
   constructor(redis: Redis, prefix: string, private readonly opts: { retentionMs: number; dedupeWindowMs: number }) {
     this.base = `${prefix}:ingest`;
     const r = redis as Scripted;
-    if (typeof r.sheriffAlertCommit !== 'function') redis.defineCommand('sheriffAlertCommit', { lua: commitLua() });
+    if (typeof r.sheriffAlertCommit !== 'function') {
+      redis.defineCommand('sheriffAlertCommit', { lua: COMMIT });
+      redis.defineCommand('sheriffAlertRollback', { lua: ROLLBACK });
+    }
     this.redis = r;
   }
 
@@ -102,33 +89,26 @@ export class AlertStore {
    * Dedupes and stores a batch in one round trip. Returns 'replayed' when the signature was already used,
    * otherwise one flag per alert: true = new (stored), false = duplicate inside the dedupe window.
    */
-  async commit(alerts: NormalisedAlert[], replay?: { token: string; ttlMs: number }, now = Date.now(), enqueue?: Enqueue): Promise<'replayed' | boolean[]> {
-    if (enqueue && enqueue.jobs.length !== alerts.length) throw new Error('one job per alert');
+  async commit(alerts: NormalisedAlert[], replay?: { token: string; ttlMs: number }, now = Date.now()): Promise<'replayed' | boolean[]> {
     const keys: string[] = [];
     if (replay) keys.push(this.replayKey(replay.token));
     keys.push(this.allKey);
-    if (enqueue) keys.push(...enqueue.inserter.keys);
-    const args: (string | number | Buffer)[] = [alerts.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now, replay ? replay.ttlMs : ''];
-    alerts.forEach((a, i) => {
+    const args: (string | number)[] = [alerts.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now, replay ? replay.ttlMs : ''];
+    for (const a of alerts) {
       keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip));
       args.push(a.id, Date.parse(a.receivedAt), JSON.stringify(a));
-      const job = enqueue?.jobs[i];
-      if (enqueue && job) {
-        keys.push(enqueue.inserter.jobKey(a.id));
-        args.push(...job);
-      }
-    });
-    const out = enqueue
-      ? await this.withEnqueue(enqueue.inserter).sheriffAlertCommitEnqueue(keys.length, ...keys, ...args)
-      : await this.redis.sheriffAlertCommit(keys.length, ...keys, ...(args as (string | number)[]));
+    }
+    const out = await this.redis.sheriffAlertCommit(keys.length, ...keys, ...args);
     if (out === -1) return 'replayed';
     return (out as number[]).map((v) => v === 1);
   }
 
-  /** The store+queue script embeds BullMQ's script, so it is defined when the first queue comes along. */
-  private withEnqueue(inserter: JobInserter): Scripted {
-    if (typeof this.redis.sheriffAlertCommitEnqueue !== 'function') this.redis.defineCommand('sheriffAlertCommitEnqueue', { lua: commitLua(inserter.lua) });
-    return this.redis;
+  async rollback(alerts: NormalisedAlert[], replayToken?: string): Promise<void> {
+    const keys: string[] = [];
+    for (const a of alerts) keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip));
+    keys.push(this.allKey);
+    if (replayToken) keys.push(this.replayKey(replayToken));
+    await this.redis.sheriffAlertRollback(keys.length, ...keys, alerts.length, ...alerts.map((a) => a.id));
   }
 
   async get(id: string): Promise<NormalisedAlert | null> {
