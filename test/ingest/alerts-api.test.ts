@@ -17,7 +17,7 @@ describe('alerts API', () => {
     const now = Date.now();
     // Five alerts share one millisecond so the cursor must break ties; two are on another device.
     const alerts = [
-      ...[0, 1, 2, 3, 4].map((n) => alert(n, '10.50.0.1', new Date(now - 1000).toISOString())),
+      ...[0, 1, 2, 3, 4].map((n) => alert(n, '10.50.0.1', new Date(now - 600_000).toISOString())),
       ...[5, 6].map((n) => alert(n, '10.50.0.1', new Date(now - 500 + n).toISOString())),
       ...[7, 8].map((n) => alert(n, '10.50.0.2', new Date(now - 400 + n).toISOString())),
     ];
@@ -48,7 +48,7 @@ describe('alerts API', () => {
     const all = (await t.app.inject({ url: '/v1/alerts?limit=1000', headers: auth })).json() as { items: NormalisedAlert[]; next: null };
     assert.equal(all.items.length, 9);
     assert.equal(all.next, null);
-    const recent = (await t.app.inject({ url: '/v1/alerts?since=800ms', headers: auth })).json() as { items: NormalisedAlert[] };
+    const recent = (await t.app.inject({ url: '/v1/alerts?since=5m', headers: auth })).json() as { items: NormalisedAlert[] };
     assert.deepEqual(recent.items.map((a) => a.id).sort(), ['generic-page-5', 'generic-page-6', 'generic-page-7', 'generic-page-8']);
     for (const q of ['limit=0', 'limit=1001', 'device=127.0.0.1', 'device=10.0.0.0/8', 'since=yesterday', 'cursor=%0a', 'other=1']) {
       assert.equal((await t.app.inject({ url: `/v1/alerts?${q}`, headers: auth })).statusCode, 400, q);
