@@ -8,7 +8,7 @@ import { createLogger } from '../src/log.js';
 import { QUEUES } from '../src/queue/names.js';
 import { requestConnection } from '../src/redis.js';
 
-const url = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6399';
+const url = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const N = Number(process.env.N ?? 5000);
 const redis = requestConnection(url);
 if (redis.status !== 'ready') await once(redis, 'ready');
