@@ -22,10 +22,13 @@ const run = promisify(execFile);
 const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const SECONDS = Number(process.env.SHERIFF_BENCH_SECONDS ?? 10);
 const CONNECTIONS = 32;
+// Every measured run is preceded by an unmeasured one on distinct data, so JIT, script loading and connection
+// set-up are not part of any of the three rates.
+const WARMUP_SECONDS = Number(process.env.SHERIFF_BENCH_WARMUP ?? 2);
 const SECRET = randomBytes(24).toString('hex');
 
 // Reads "<signature>\t<body>" lines; each wrk thread keeps every n-th one, so no request is sent twice.
-const LUA = `
+export const LUA = `
 local threads, counter = {}, 0
 function setup(thread) thread:set("id", counter); counter = counter + 1; table.insert(threads, thread) end
 function init(args)
@@ -57,9 +60,9 @@ end
 
 interface WrkResult { requests: number; duration_us: number; p50_us: number; p99_us: number; errors: number; non2xx: number }
 
-async function wrk(url: string, path: string, dataFile: string, luaFile: string): Promise<WrkResult & { rate: number }> {
+async function wrk(url: string, path: string, dataFile: string, luaFile: string, seconds = SECONDS): Promise<WrkResult & { rate: number }> {
   const threads = 2;
-  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '--timeout', '5s', '-s', luaFile, url, '--', path, dataFile, String(threads)], { maxBuffer: 1 << 20 });
+  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--timeout', '5s', '-s', luaFile, url, '--', path, dataFile, String(threads)], { maxBuffer: 1 << 20 });
   const line = stdout.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
   const r = JSON.parse(line.slice(7)) as WrkResult;
@@ -67,10 +70,10 @@ async function wrk(url: string, path: string, dataFile: string, luaFile: string)
 }
 
 /** Distinct breaches (push shape, distinct pbid), each signed now; enough for the whole run at a generous rate. */
-function writeRequests(file: string, count: number): void {
+function writeRequests(file: string, count: number, label = 'run'): void {
   const lines: string[] = [];
   const t = Math.floor(Date.now() / 1000);
-  const runId = Date.now();
+  const runId = label === 'warm' ? Date.now() + 1e6 : Date.now();
   for (let k = 0; k < count; k++) {
     const body = JSON.stringify({
       modelName: 'Compromise / SSH Beacon', score: 80 + (k % 20), pbid: runId * 1000 + k, uuid: `bench-${runId}-${k}`,
@@ -91,23 +94,23 @@ async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-async function queueFloor(prefix: string): Promise<number> {
+async function queueFloor(prefix: string, seconds = SECONDS): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('floor', { connection: redis, prefix });
   const payload = { alert: { blob: 'x'.repeat(1400) } };
   let added = 0;
   const start = process.hrtime.bigint();
-  const deadline = Date.now() + SECONDS * 1000;
+  const deadline = Date.now() + seconds * 1000;
   await Promise.all(Array.from({ length: CONNECTIONS }, async (_v, lane) => {
     for (let k = 0; Date.now() < deadline; k++) {
-      await queue.add('floor', payload, { jobId: `floor-${lane}-${k}` });
+      await queue.add('floor', payload, { jobId: `floor-${seconds}-${lane}-${k}` });
       added++;
     }
   }));
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   await queue.close();
   redis.disconnect();
-  return added / seconds;
+  return added / elapsed;
 }
 
 export async function benchIngest(): Promise<Record<string, number>> {
@@ -125,9 +128,12 @@ export async function benchIngest(): Promise<Record<string, number>> {
     await floorApp.listen({ host: '127.0.0.1', port: 0 });
     const floorData = join(dir, 'floor.tsv');
     writeRequests(floorData, 40_000);
-    const http = await wrk(`http://127.0.0.1:${(floorApp.server.address() as { port: number }).port}`, '/floor', floorData, luaFile);
+    const floorUrl = `http://127.0.0.1:${(floorApp.server.address() as { port: number }).port}`;
+    if (WARMUP_SECONDS > 0) await wrk(floorUrl, '/floor', floorData, luaFile, WARMUP_SECONDS);
+    const http = await wrk(floorUrl, '/floor', floorData, luaFile);
     await floorApp.close();
 
+    if (WARMUP_SECONDS > 0) await queueFloor(`${prefix}-floor`, WARMUP_SECONDS);
     const queue = await queueFloor(`${prefix}-floor`);
     await dropPrefix(cleaner, `${prefix}-floor`);
 
@@ -138,10 +144,18 @@ export async function benchIngest(): Promise<Record<string, number>> {
     const alerts = new Queue(QUEUES.alerts, { connection: redis, prefix });
     const app = await buildServer({ log, bodyLimit: config.ingest.bodyLimit, plugins: [ingestRoutes({ config, redis, queue: alerts, log })] });
     await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    let warmed = 0;
+    if (WARMUP_SECONDS > 0) {
+      const warm = join(dir, 'warm.tsv');
+      writeRequests(warm, Math.ceil(Math.max(10_000, http.rate * WARMUP_SECONDS * 0.8)), 'warm');
+      await wrk(url, '/v1/alerts/darktrace', warm, luaFile, WARMUP_SECONDS);
+      warmed = await alerts.count();
+    }
     const data = join(dir, 'sheriff.tsv');
     writeRequests(data, Math.ceil(Math.max(20_000, http.rate * SECONDS * 0.8)));
-    const sheriff = await wrk(`http://127.0.0.1:${(app.server.address() as { port: number }).port}`, '/v1/alerts/darktrace', data, luaFile);
-    const queued = await alerts.count();
+    const sheriff = await wrk(url, '/v1/alerts/darktrace', data, luaFile);
+    const queued = (await alerts.count()) - warmed;
     await app.close();
     await alerts.close();
     redis.disconnect();

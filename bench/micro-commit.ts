@@ -1,0 +1,37 @@
+// Profiling aid: pipeline.commit in a loop against a Redis, reporting Redis-side usec per script call.
+import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { parseConfig } from '../src/config.js';
+import { createIngestPipeline } from '../src/ingest/pipeline.js';
+import { createLogger } from '../src/log.js';
+import { QUEUES } from '../src/queue/names.js';
+import { requestConnection } from '../src/redis.js';
+
+const url = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const N = Number(process.env.N ?? 5000);
+const redis = requestConnection(url);
+if (redis.status !== 'ready') await once(redis, 'ready');
+const prefix = `{micro-${randomBytes(3).toString('hex')}}`;
+const queue = new Queue(QUEUES.alerts, { connection: redis, prefix });
+const config = parseConfig({ redisPrefix: prefix, sources: { darktrace: { secret: 'x'.repeat(20) } } });
+const p = createIngestPipeline({ config, redis, queue, log: createLogger({ level: 'silent' }) });
+const stats = async () => Object.fromEntries((await redis.info('commandstats')).split('\n').filter((l) => l.startsWith('cmdstat_')).map((l) => { const m = /cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l)!; return [m[1], { calls: Number(m[2]), usec: Number(m[3]) }]; }));
+const base = Date.now() * 1000;
+const mk = (k: number) => p.normalise('darktrace', [{ modelName: 'Compromise / SSH Beacon', score: 80, pbid: base + k, breachTime: Date.now(), deviceIp: `10.1.${(k >> 8) & 255}.${(k & 255) || 1}`, destIP: '185.199.108.153', destPort: 2222, deviceHostname: `bench-${k}` }]).alerts;
+for (let k = 0; k < 200; k++) await p.commit(mk(k), `w${k}`);
+const s0 = await stats();
+const c0 = process.cpuUsage();
+const t0 = process.hrtime.bigint();
+for (let k = 200; k < N + 200; k++) await p.commit(mk(k), `r${k}`);
+const wall = Number(process.hrtime.bigint() - t0) / 1e3 / N;
+const cpu = process.cpuUsage(c0);
+const s1 = await stats();
+const d = (c: string) => ({ calls: (s1[c]?.calls ?? 0) - (s0[c]?.calls ?? 0), usec: (s1[c]?.usec ?? 0) - (s0[c]?.usec ?? 0) });
+const ev = d('evalsha');
+console.log(`wall_us_per_commit ${wall.toFixed(1)} node_cpu_us ${((cpu.user + cpu.system) / N).toFixed(1)} evalsha/commit ${(ev.calls / N).toFixed(2)} redis_script_us/commit ${(ev.usec / N).toFixed(1)}`);
+await queue.obliterate({ force: true }).catch(() => undefined);
+let cursor = '0';
+do { const [n, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000); cursor = n; if (keys.length) await redis.unlink(...keys); } while (cursor !== '0');
+await queue.close();
+redis.disconnect();

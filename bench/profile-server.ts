@@ -1,0 +1,58 @@
+// Profiling aid: only the sheriff ingest server under wrk load (run with node --cpu-prof --import tsx).
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { buildServer } from '../src/api/server.js';
+import { ingestRoutes } from '../src/api/routes/ingest.js';
+import { parseConfig } from '../src/config.js';
+import { signBody } from '../src/ingest/webhook-auth.js';
+import { createLogger } from '../src/log.js';
+import { QUEUES } from '../src/queue/names.js';
+import { requestConnection } from '../src/redis.js';
+import { LUA } from './ingest.js';
+
+const run = promisify(execFile);
+const SECONDS = Number(process.env.SHERIFF_BENCH_SECONDS ?? 10);
+const SECRET = randomBytes(24).toString('hex');
+const dir = mkdtempSync(join(tmpdir(), 'sheriff-prof-'));
+const prefix = `{sheriff-prof-${randomBytes(4).toString('hex')}}`;
+const log = createLogger({ level: 'silent' });
+const luaFile = join(dir, 'r.lua');
+writeFileSync(luaFile, LUA);
+const lines: string[] = [];
+const t = Math.floor(Date.now() / 1000);
+for (let k = 0; k < 100_000; k++) {
+  const body = JSON.stringify({ modelName: 'Compromise / SSH Beacon', score: 80, pbid: Date.now() * 1000 + k, breachTime: Date.now(), deviceIp: `10.1.${(k >> 8) & 255}.${(k & 255) || 1}`, destIP: '185.199.108.153', destPort: 2222, deviceHostname: `bench-${k}` });
+  lines.push(`${signBody(SECRET, body, t)}\t${body}`);
+}
+writeFileSync(join(dir, 'd.tsv'), `${lines.join('\n')}\n`);
+const config = parseConfig({ redisPrefix: prefix, sources: { darktrace: { secret: SECRET } } });
+const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
+const redis = requestConnection(REDIS_URL, log);
+if (redis.status !== 'ready') await once(redis, 'ready');
+const alerts = new Queue(QUEUES.alerts, { connection: redis, prefix });
+const app = await buildServer({ log, bodyLimit: config.ingest.bodyLimit, plugins: [ingestRoutes({ config, redis, queue: alerts, log })] });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const port = (app.server.address() as { port: number }).port;
+const redisCpu = async () => { const info = await redis.info('cpu'); return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0); };
+const rcpu0 = await redisCpu();
+const cpu0 = process.cpuUsage();
+const { stdout } = await run('wrk', ['-t', '2', '-c', '32', '-d', `${SECONDS}s`, '-s', luaFile, `http://127.0.0.1:${port}`, '--', '/v1/alerts/darktrace', join(dir, 'd.tsv'), '2']);
+const cpu = process.cpuUsage(cpu0);
+const rcpu = (await redisCpu()) - rcpu0;
+const res = JSON.parse((stdout.split('\n').find((l) => l.startsWith('RESULT')) ?? 'RESULT {}').slice(7)) as { requests: number; duration_us: number; non2xx: number };
+console.log(`rps ${Math.round(res.requests / (res.duration_us / 1e6))} cpu_us_per_req ${((cpu.user + cpu.system) / res.requests).toFixed(1)} (user ${(cpu.user / res.requests).toFixed(1)}) redis_us_per_req ${((rcpu * 1e6) / res.requests).toFixed(1)} non2xx ${res.non2xx} queued ${await alerts.count()}`);
+await app.close();
+await alerts.close();
+const cleaner = new Redis(REDIS_URL);
+let cursor = '0';
+do { const [n, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000); cursor = n; if (keys.length) await cleaner.unlink(...keys); } while (cursor !== '0');
+cleaner.disconnect();
+redis.disconnect();
+rmSync(dir, { recursive: true, force: true });
