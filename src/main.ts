@@ -135,7 +135,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   let reconcileTimer: NodeJS.Timeout | null = null;
   if (role !== 'api') {
     void registry.startAll((name, err) => log.error({ connector: name, err: (err as Error).message }, 'connector start failed; enforcement on it will fail until fixed'));
-    workers = startWorkers({ connection: bull, prefix, log, ledger, enforcer, stall: config.workers, decide: async (job) => { await decider.decide(job); } });
+    workers = startWorkers({ connection: bull, prefix, log, ledger, enforcer, stall: config.workers, dedupeWindowMs: config.ingest.dedupeWindow, decide: async (job) => { await decider.decide(job); } });
     const sweep = () => sweepProtected({ ledger, audit, guards, log, revert: async (id, note) => { await service.revert(id, 'system', note); } });
     void retryForever(log, 'protected-asset sweep', sweep);
     const tick = () => sweep().then(() => reconciler.run()).catch((err: Error) => log.warn({ err: err.message }, 'reconcile failed'));

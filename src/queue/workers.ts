@@ -19,6 +19,11 @@ export interface WorkerDeps {
   concurrency?: { alerts?: number; enforce?: number; expire?: number };
   /** Lock and stall settings (config.workers); BullMQ's defaults otherwise. */
   stall?: { lockDuration: number; stalledInterval: number; maxStalledCount: number };
+  /**
+   * The ingest dedupe window (ms). Alert jobs (id = alert id) must be gone before it ends, or a re-delivery after
+   * the window would be stored and answered 202 while BullMQ drops the add as a duplicate job id.
+   */
+  dedupeWindowMs?: number;
 }
 
 export interface RunningWorkers {
@@ -43,12 +48,18 @@ async function honourRetryAt(job: Job, token: string | undefined, err: unknown):
   throw err;
 }
 
+/** Completed alert jobs go within the hour, failed ones are kept for inspection up to half the dedupe window. */
+export function alertRetention(dedupeWindowMs: number): { removeOnComplete: { age: number; count: number }; removeOnFail: { age: number } } {
+  const half = Math.max(1, Math.floor(dedupeWindowMs / 2000));
+  return { removeOnComplete: { age: Math.min(3600, half), count: 10_000 }, removeOnFail: { age: half } };
+}
+
 export function startWorkers(d: WorkerDeps): RunningWorkers {
   // The name is stored on each job as processedBy: which process ran it (scale-out, crash forensics).
   const base = { connection: d.connection, prefix: d.prefix, name: `${hostname()}:${process.pid}`, ...d.stall };
   const alerts = new Worker(QUEUES.alerts, async (job) => {
     await d.decide(AlertJob.parse(job.data));
-  }, { ...base, concurrency: d.concurrency?.alerts ?? 32, removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86400 } });
+  }, { ...base, concurrency: d.concurrency?.alerts ?? 32, ...alertRetention(d.dedupeWindowMs ?? 86_400_000) });
 
   const enforce = new Worker(QUEUES.enforce, async (job, token) => {
     const data = EnforceJob.parse(job.data);

@@ -106,3 +106,14 @@ describe('enforcer', () => {
     assert.equal(again.state, 'active', 'a failed action can be enforced again');
   });
 });
+
+describe('alert job retention', () => {
+  it('keeps alert jobs (id = alert id) for less than the dedupe window, so a later re-delivery is queued again', async () => {
+    const { alertRetention } = await import('../../src/queue/workers.js');
+    for (const windowMs of [86_400_000, 3_600_000, 600_000]) {
+      const r = alertRetention(windowMs);
+      assert.ok(r.removeOnFail.age * 1000 < windowMs, `failed jobs gone before the ${windowMs} ms window ends`);
+      assert.ok(r.removeOnComplete.age * 1000 < windowMs, `completed jobs gone before the ${windowMs} ms window ends`);
+    }
+  });
+});
