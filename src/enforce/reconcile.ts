@@ -86,10 +86,16 @@ export class Reconciler {
         report.errors.push(`restore ${key}: ${(err as Error).message}`);
       }
     }
-    const ledgerIds = new Set((await this.d.ledger.getMany([...new Set(listed.map((r) => r.actionId))]))
-      .filter((r) => ['enforcing', 'reverting', 'approved'].includes(r.state)).map((r) => r.id));
+    // Read again: an action may have become active since `active` was read (its entry is then owned, not stray).
+    const owners = new Map((await this.d.ledger.getMany([...new Set(listed.map((r) => r.actionId))])).map((r) => [r.id, r]));
+    const owned = (r: Receipt): boolean => {
+      const o = owners.get(r.actionId);
+      if (!o) return false;
+      if (['enforcing', 'reverting', 'approved'].includes(o.state)) return true; // in flight: the enforce worker decides
+      return o.state === 'active' && o.connectors.some((s) => s.name === c.name && s.receipt?.key === r.key);
+    };
     for (const r of listed) {
-      if (wanted.has(r.key) || ledgerIds.has(r.actionId)) continue; // in flight: leave it to the enforce worker
+      if (wanted.has(r.key) || owned(r)) continue;
       try {
         await c.connector.revert(r);
         report.removed.push(r.key);
