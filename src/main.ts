@@ -95,14 +95,15 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   const service = new ActionService({
     ledger, audit, queues, registry, config, log, plan, notify,
     guard: async (req): Promise<GuardDecision> => {
-      const [newInLastHour, activeCount] = await Promise.all([ledger.autoCreatedSince(Date.now() - 3_600_000), ledger.countInState('active')]);
-      const g = await guards.apply({ ...req, escalation: false }, {
-        findLive: async (ip, action) => {
-          const id = await ledger.findLive(ledger.liveKeyFor(ip, action as ActionName, req.params));
-          return id ? { id } : null;
-        },
-        newInLastHour, activeCount,
-      });
+      // The blast-radius counts matter only to a new automatic action: most requests in a storm extend a live one,
+      // so they are read only when the guards would create (then the guards run again with them; cheap, no I/O).
+      let live: Promise<{ id: string } | null> | undefined;
+      const findLive = (ip: string, action: string) => (live ??= ledger.findLive(ledger.liveKeyFor(ip, action as ActionName, req.params)).then((id) => (id ? { id } : null)));
+      let g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour: 0, activeCount: 0 });
+      if (g.outcome === 'create' && req.approval === 'auto') {
+        const [newInLastHour, activeCount] = await Promise.all([ledger.autoCreatedSince(Date.now() - 3_600_000), ledger.countInState('active')]);
+        g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour, activeCount });
+      }
       switch (g.outcome) {
         case 'protected':
         case 'uncovered':

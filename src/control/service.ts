@@ -125,7 +125,8 @@ export class ActionService {
     const until = Date.now() + Math.min(ttlMs, this.d.config.ttl.max);
     let moved = false;
     try {
-      const { after } = await this.d.ledger.update(id, (r) => {
+      // A patch (compare-and-set) rather than a WATCH transaction: under an alert storm this runs once per alert.
+      const { after } = await this.d.ledger.patch(id, (r) => {
         if (!liveStates.includes(r.state)) return null;
         const newIds = alertIds.filter((a) => !r.alertIds.includes(a));
         const current = r.expiresAt ? Date.parse(r.expiresAt) : 0;
