@@ -97,8 +97,8 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
     guard: async (req): Promise<GuardDecision> => {
       // The blast-radius counts matter only to a new automatic action: most requests in a storm extend a live one,
       // so they are read only when the guards would create (then the guards run again with them; cheap, no I/O).
-      let live: Promise<{ id: string } | null> | undefined;
-      const findLive = (ip: string, action: string) => (live ??= ledger.findLive(ledger.liveKeyFor(ip, action as ActionName, req.params)).then((id) => (id ? { id } : null)));
+      let live: Promise<{ id: string; raw: string | null } | null> | undefined;
+      const findLive = (ip: string, action: string) => (live ??= ledger.findLiveRecord(ledger.liveKeyFor(ip, action as ActionName, req.params)));
       let g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour: 0, activeCount: 0 });
       if (g.outcome === 'create' && req.approval === 'auto') {
         const [newInLastHour, activeCount] = await Promise.all([ledger.autoCreatedSince(Date.now() - 3_600_000), ledger.countInState('active')]);
@@ -109,7 +109,7 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
         case 'uncovered':
           return { outcome: g.outcome, reason: g.reason };
         case 'extend':
-          return { outcome: 'extend', actionId: g.actionId, reason: g.reason, ttlMs: g.request.ttlMs };
+          return { outcome: 'extend', actionId: g.actionId, reason: g.reason, ttlMs: g.request.ttlMs, current: (await live)?.raw ?? undefined };
         case 'create': {
           // Passed the cheap pre-check: book it in the shared budget, or fall back to approval.
           const booked = g.request.approval === 'auto' ? await budget.reserve() : null;

@@ -64,7 +64,7 @@ export class ActionService {
       return { decision, record: null };
     }
     if (decision.outcome === 'extend') {
-      const record = await this.extendLive(decision.actionId, decision.ttlMs, req.alertIds, by, decision.reason);
+      const record = await this.extendLive(decision.actionId, decision.ttlMs, req.alertIds, by, decision.reason, decision.current);
       if (record) return { decision, record };
     }
     const now = Date.now();
@@ -121,7 +121,7 @@ export class ActionService {
     return responsible.map((c) => ({ name: c.name, type: c.type, status: 'simulated', detail: `would apply ${JSON.stringify(steps.map((s) => ({ action: s.action, device: s.device.ip, params: s.params })))}` }));
   }
 
-  private async extendLive(id: string, ttlMs: number, alertIds: string[], by: string, why: string): Promise<ActionRecord | null> {
+  private async extendLive(id: string, ttlMs: number, alertIds: string[], by: string, why: string, current?: string): Promise<ActionRecord | null> {
     const until = Date.now() + Math.min(ttlMs, this.d.config.ttl.max);
     let moved = false;
     try {
@@ -138,7 +138,7 @@ export class ActionService {
           ...(moved ? { expiresAt: iso(until) } : {}),
           history: moved ? [...r.history, { at: iso(Date.now()), state: r.state, by, note: `extended to ${iso(until)} (${why})` }] : r.history,
         };
-      });
+      }, current);
       if (!liveStates.includes(after.state)) return null;
       if (moved) await this.afterExpiryMoved(after, by);
       return after;

@@ -17,6 +17,13 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 `, 1);
 
+// The live action for a live key and its record's JSON, in one round trip.
+const LIVE_RECORD = new RedisScript(`
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return false end
+return {id, redis.call('GET', ARGV[2] .. id)}
+`, 1);
+
 // Is any of the device's newest records (up to 51, as before) active or enforcing? Index lookups only: no record is read.
 const DEVICE_LIVE = new RedisScript(`
 for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, 50)) do
@@ -120,6 +127,12 @@ export class Ledger {
     return this.redis.hget(this.k.live, key);
   }
 
+  /** The live action for (device, action, params) with its record's JSON (false when the record is already gone). */
+  async findLiveRecord(key: string): Promise<{ id: string; raw: string | null } | null> {
+    const res = await LIVE_RECORD.run(this.redis, [this.k.live], [key, `${this.prefix}:action:`]) as [string, string | false] | null;
+    return res ? { id: res[0], raw: res[1] || null } : null;
+  }
+
   /** Creates a record; refuses (returns the existing id) when a live action has the same live key. */
   async create(record: ActionRecord, opts: { auto: boolean }): Promise<{ created: boolean; id: string }> {
     ActionRecord.parse(record);
@@ -197,10 +210,12 @@ export class Ledger {
    * script, no WATCH transaction and no lane. The decide path extends live actions with it once per alert.
    * WATCH transactions of `update` still see these writes (WATCH notices any write to the key).
    */
-  async patch(id: string, fn: (r: ActionRecord) => ActionRecord | null): Promise<{ before: ActionRecord; after: ActionRecord; changed: boolean }> {
+  async patch(id: string, fn: (r: ActionRecord) => ActionRecord | null, current?: string): Promise<{ before: ActionRecord; after: ActionRecord; changed: boolean }> {
     const key = this.k.action(id);
+    let known = current;
     for (let attempt = 0; attempt < 50; attempt++) {
-      const raw = await this.redis.get(key);
+      const raw = known ?? await this.redis.get(key);
+      known = undefined;
       if (!raw) throw new SheriffError('NOT_FOUND', `no action ${id}`);
       const before = JSON.parse(raw) as ActionRecord;
       const after = fn(JSON.parse(raw) as ActionRecord);
