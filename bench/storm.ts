@@ -5,6 +5,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { parseConfig } from '../src/config.js';
 import type { ActionRecord } from '../src/contracts/action.js';
+import { AuditLog } from '../src/ledger/audit.js';
 import { liveStates } from '../src/ledger/state-machine.js';
 import { createLogger } from '../src/log.js';
 import { startSheriff } from '../src/main.js';
@@ -37,6 +38,12 @@ export interface StormResult {
   liveRecords: number;
   /** (device, action) pairs with more than one live action: must be 0. */
   duplicates: number;
+  /** Decided alerts/s over the first and the second half of the run: equal when nothing grows during the run. */
+  firstHalfPerSecond: number;
+  secondHalfPerSecond: number;
+  /** `AuditLog.verify()` over the whole chain the storm wrote: must be ok. */
+  auditOk: boolean;
+  auditEntries: number;
   pass: boolean;
 }
 
@@ -72,10 +79,16 @@ async function drained(queue: Queue): Promise<boolean> {
   return Object.values(c).every((v) => v === 0);
 }
 
-async function waitDrained(queue: Queue, total: number, progress: (s: string) => void): Promise<void> {
+/** Resolves when the queue is empty, with the time (performance.now()) at which half the jobs were done. */
+async function waitDrained(queue: Queue, total: number, progress: (s: string) => void): Promise<number> {
   let last = Date.now();
+  let half: number | null = null;
   for (;;) {
-    if (await drained(queue)) return;
+    if (await drained(queue)) return half ?? performance.now();
+    if (half === null) {
+      const c = await queue.getJobCounts('wait', 'active');
+      if ((c.wait ?? 0) + (c.active ?? 0) <= total / 2) half = performance.now();
+    }
     await new Promise((r) => setTimeout(r, 100));
     if (Date.now() - last > 5000) {
       last = Date.now();
@@ -134,8 +147,9 @@ export async function benchStorm(opts: { alerts?: number; mode?: 'passive' | 'ac
     const t = performance.now();
     const sheriff = await startSheriff({ config, role: 'worker', log: createLogger({ level: 'silent' }), reconcileOnStart: false });
     let decideSeconds: number;
+    let halfSeconds: number;
     try {
-      await waitDrained(queue, n, progress);
+      halfSeconds = (await waitDrained(queue, n, progress) - t) / 1000;
       decideSeconds = (performance.now() - t) / 1000;
     } finally {
       await sheriff.close();
@@ -155,13 +169,17 @@ export async function benchStorm(opts: { alerts?: number; mode?: 'passive' | 'ac
     for (const r of live) perKey.set(`${r.target.ip}|${r.action}`, (perKey.get(`${r.target.ip}|${r.action}`) ?? 0) + 1);
     const duplicates = [...perKey.values()].filter((c) => c > 1).length;
     const devicesWithAction = new Set(live.map((r) => r.target.ip)).size;
+    const audit = await new AuditLog(conn, prefix).verify();
+    for (const p of audit.problems.slice(0, 3)) progress(`  audit problem at seq ${p.seq}: ${p.problem}`);
     const decidePerSecond = n / decideSeconds;
     const floorPerSecond = n / floorSeconds;
     return {
       alerts: n, devices: DEVICES, mode, decideSeconds, decidePerSecond, floorSeconds, floorPerSecond,
       ratio: decidePerSecond / floorPerSecond, failedJobs, records: records.length, liveRecords: live.length, duplicates,
-      // Every device must have been acted on, nothing may have failed, and nothing may be doubled.
-      pass: duplicates === 0 && failedJobs === 0 && devicesWithAction === Math.min(DEVICES, n),
+      firstHalfPerSecond: n / 2 / halfSeconds, secondHalfPerSecond: n / 2 / Math.max(decideSeconds - halfSeconds, 1e-3),
+      auditOk: audit.ok, auditEntries: audit.entries,
+      // Every device must have been acted on, nothing may have failed, nothing may be doubled, the audit chain must hold.
+      pass: duplicates === 0 && failedJobs === 0 && devicesWithAction === Math.min(DEVICES, n) && audit.ok && audit.entries >= n,
     };
   } finally {
     await queue.close();
@@ -175,8 +193,10 @@ export function printStorm(r: StormResult): void {
   console.log(`  sheriff decide        ${Math.round(r.decidePerSecond)} alerts/s (${r.decideSeconds.toFixed(1)} s)`);
   console.log(`  floor: no-op worker   ${Math.round(r.floorPerSecond)} jobs/s (${r.floorSeconds.toFixed(1)} s)`);
   console.log(`  ratio                 ${r.ratio.toFixed(3)}`);
+  console.log(`  first / second half   ${Math.round(r.firstHalfPerSecond)} / ${Math.round(r.secondHalfPerSecond)} alerts/s`);
   console.log(`  ledger: ${r.records} records, ${r.liveRecords} live, ${r.duplicates} (device, action) pairs with >1 live action, ${r.failedJobs} failed jobs`);
-  console.log(`  at most one live action per (device, action): ${r.pass ? 'PASS' : 'FAIL'}`);
+  console.log(`  audit chain: ${r.auditEntries} entries, verify ${r.auditOk ? 'ok' : 'BROKEN'}`);
+  console.log(`  one live action per (device, action), no failed job, every device acted on, audit chain valid: ${r.pass ? 'PASS' : 'FAIL'}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

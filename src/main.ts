@@ -95,20 +95,21 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   const service = new ActionService({
     ledger, audit, queues, registry, config, log, plan, notify,
     guard: async (req): Promise<GuardDecision> => {
-      const [newInLastHour, activeCount] = await Promise.all([ledger.autoCreatedSince(Date.now() - 3_600_000), ledger.countInState('active')]);
-      const g = await guards.apply({ ...req, escalation: false }, {
-        findLive: async (ip, action) => {
-          const id = await ledger.findLive(ledger.liveKeyFor(ip, action as ActionName, req.params));
-          return id ? { id } : null;
-        },
-        newInLastHour, activeCount,
-      });
+      // The blast-radius counts matter only to a new automatic action: most requests in a storm extend a live one,
+      // so they are read only when the guards would create (then the guards run again with them; cheap, no I/O).
+      let live: Promise<{ id: string; raw: string | null } | null> | undefined;
+      const findLive = (ip: string, action: string) => (live ??= ledger.findLiveRecord(ledger.liveKeyFor(ip, action as ActionName, req.params)));
+      let g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour: 0, activeCount: 0 });
+      if (g.outcome === 'create' && req.approval === 'auto') {
+        const [newInLastHour, activeCount] = await Promise.all([ledger.autoCreatedSince(Date.now() - 3_600_000), ledger.countInState('active')]);
+        g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour, activeCount });
+      }
       switch (g.outcome) {
         case 'protected':
         case 'uncovered':
           return { outcome: g.outcome, reason: g.reason };
         case 'extend':
-          return { outcome: 'extend', actionId: g.actionId, reason: g.reason, ttlMs: g.request.ttlMs };
+          return { outcome: 'extend', actionId: g.actionId, reason: g.reason, ttlMs: g.request.ttlMs, current: (await live)?.raw ?? undefined };
         case 'create': {
           // Passed the cheap pre-check: book it in the shared budget, or fall back to approval.
           const booked = g.request.approval === 'auto' ? await budget.reserve() : null;

@@ -64,7 +64,7 @@ export class ActionService {
       return { decision, record: null };
     }
     if (decision.outcome === 'extend') {
-      const record = await this.extendLive(decision.actionId, decision.ttlMs, req.alertIds, by, decision.reason);
+      const record = await this.extendLive(decision.actionId, decision.ttlMs, req.alertIds, by, decision.reason, decision.current);
       if (record) {
         // A crash between recording an auto action and queueing it leaves it approved: queue it (the job id dedupes).
         if (record.state === 'approved') await this.d.queues.enqueueApply(record.id, by, 'auto');
@@ -128,11 +128,12 @@ export class ActionService {
     return responsible.map((c) => ({ name: c.name, type: c.type, status: 'simulated', detail: `would apply ${JSON.stringify(steps.map((s) => ({ action: s.action, device: s.device.ip, params: s.params })))}` }));
   }
 
-  private async extendLive(id: string, ttlMs: number, alertIds: string[], by: string, why: string): Promise<ActionRecord | null> {
+  private async extendLive(id: string, ttlMs: number, alertIds: string[], by: string, why: string, current?: string): Promise<ActionRecord | null> {
     const until = Date.now() + Math.min(ttlMs, this.d.config.ttl.max);
     let moved = false;
     try {
-      const { after } = await this.d.ledger.update(id, (r) => {
+      // A patch (compare-and-set) rather than a WATCH transaction: under an alert storm this runs once per alert.
+      const { after } = await this.d.ledger.patch(id, (r) => {
         if (!liveStates.includes(r.state)) return null;
         const newIds = alertIds.filter((a) => !r.alertIds.includes(a));
         // The same alert again (a re-run decide job): it was already counted, so it extends nothing.
@@ -146,7 +147,7 @@ export class ActionService {
           ...(moved ? { expiresAt: iso(until) } : {}),
           history: moved ? [...r.history, { at: iso(Date.now()), state: r.state, by, note: `extended to ${iso(until)} (${why})` }] : r.history,
         };
-      });
+      }, current);
       if (!liveStates.includes(after.state)) return null;
       if (moved) await this.afterExpiryMoved(after, by);
       return after;

@@ -5,6 +5,32 @@ import { ActionRecord, type ActionState, type ConnectorStatus } from '../contrac
 import { SheriffError } from '../errors.js';
 import { canTransition, liveStates } from './state-machine.js';
 import { canonical } from './audit.js';
+import { RedisScript } from '../redis-script.js';
+
+// Compare-and-set of one record: writes only if the stored JSON is still the one the caller read (by SHA1).
+// Returns 1 written, 0 changed meanwhile (read again), -1 gone.
+const CAS = new RedisScript(`
+local cur = redis.call('GET', KEYS[1])
+if not cur then return -1 end
+if redis.sha1hex(cur) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+`, 1);
+
+// The live action for a live key and its record's JSON, in one round trip.
+const LIVE_RECORD = new RedisScript(`
+local id = redis.call('HGET', KEYS[1], ARGV[1])
+if not id then return false end
+return {id, redis.call('GET', ARGV[2] .. id)}
+`, 1);
+
+// Is any of the device's newest records (up to 51, as before) active or enforcing? Index lookups only: no record is read.
+const DEVICE_LIVE = new RedisScript(`
+for _, id in ipairs(redis.call('ZREVRANGE', KEYS[1], 0, 50)) do
+  if redis.call('ZSCORE', KEYS[2], id) or redis.call('ZSCORE', KEYS[3], id) then return 1 end
+end
+return 0
+`, 3);
 
 export function newActionId(): string {
   return `a-${Date.now().toString(36)}${randomBytes(6).toString('hex')}`;
@@ -107,6 +133,12 @@ export class Ledger {
     return this.redis.hget(this.k.live, key);
   }
 
+  /** The live action for (device, action, params) with its record's JSON (false when the record is already gone). */
+  async findLiveRecord(key: string): Promise<{ id: string; raw: string | null } | null> {
+    const res = await LIVE_RECORD.run(this.redis, [this.k.live], [key, `${this.prefix}:action:`]) as [string, string | false] | null;
+    return res ? { id: res[0], raw: res[1] || null } : null;
+  }
+
   /** Creates a record; refuses (returns the existing id) when a live action has the same live key or the id exists. */
   async create(record: ActionRecord, opts: { auto: boolean }): Promise<{ created: boolean; id: string }> {
     ActionRecord.parse(record);
@@ -184,6 +216,30 @@ export class Ledger {
     });
   }
 
+  /**
+   * Read-modify-write of one record that keeps its state, so no index moves: one GET and one compare-and-set
+   * script, no WATCH transaction and no lane. The decide path extends live actions with it once per alert.
+   * WATCH transactions of `update` still see these writes (WATCH notices any write to the key).
+   */
+  async patch(id: string, fn: (r: ActionRecord) => ActionRecord | null, current?: string): Promise<{ before: ActionRecord; after: ActionRecord; changed: boolean }> {
+    const key = this.k.action(id);
+    let known = current;
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const raw = known ?? await this.redis.get(key);
+      known = undefined;
+      if (!raw) throw new SheriffError('NOT_FOUND', `no action ${id}`);
+      const before = JSON.parse(raw) as ActionRecord;
+      const after = fn(JSON.parse(raw) as ActionRecord);
+      if (!after) return { before, after: before, changed: false };
+      if (after.state !== before.state) throw new SheriffError('INTERNAL', 'ledger patch cannot change the state; use update');
+      const sha = createHash('sha1').update(raw).digest('hex');
+      const res = Number(await CAS.run(this.redis, [key], [sha, JSON.stringify(after)]));
+      if (res === 1) return { before, after, changed: true };
+      if (res === -1) throw new SheriffError('NOT_FOUND', `no action ${id}`);
+    }
+    throw new SheriffError('INTERNAL', 'ledger patch: too much contention');
+  }
+
   async list(f: ListFilter): Promise<{ items: ActionRecord[]; next: string | null }> {
     const index = f.device ? this.k.device(f.device) : f.state ? this.k.state(f.state) : this.k.all;
     // Newest first. Position = (score, id): members with the same score come in reverse id order, so "after
@@ -237,9 +293,7 @@ export class Ledger {
   }
 
   async deviceHasLive(ip: string): Promise<boolean> {
-    const ids = await this.redis.zrevrange(this.k.device(ip), 0, 50);
-    const records = await this.getMany(ids);
-    return records.some((r) => r.state === 'active' || r.state === 'enforcing');
+    return Number(await DEVICE_LIVE.run(this.redis, [this.k.device(ip), this.k.state('active'), this.k.state('enforcing')], [])) === 1;
   }
 
   async getMode(): Promise<'passive' | 'active' | null> {
