@@ -5,7 +5,7 @@ import type { NormalisedAlert, SourceName } from '../contracts/alert.js';
 import type { Config } from '../config.js';
 import { SheriffError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { AlertJob } from '../queue/names.js';
+import { alertRetention, type AlertJob } from '../queue/names.js';
 import { defaultDeviceLabels } from './alertmanager.js';
 import { compileInternal, type NormaliseContext } from './common.js';
 import { normaliseItems, type Refused } from './index.js';
@@ -24,17 +24,15 @@ export interface PipelineDeps {
 export interface Accepted { index: number; id: string; duplicate: boolean }
 export type SubmitResult = { replayed: true } | { replayed: false; accepted: Accepted[]; refused: Refused[] };
 
-/** Finished jobs stay a while for inspection; the dedupe key, not the job id, is what stops re-deliveries. */
 // Retried with back-off: a decide that meets a Redis blip must not drop the alert (deciding again is idempotent).
-const jobOptions = {
-  removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 },
-  attempts: 10, backoff: { type: 'exponential', delay: 1000 },
-};
+const retryOptions = { attempts: 10, backoff: { type: 'exponential', delay: 1000 } };
 
 const unavailable = (err: unknown) => new SheriffError('QUEUE_UNAVAILABLE', 'Redis is unreachable; the alerts were not accepted — retry later', { cause: err });
 
 export function createIngestPipeline(deps: PipelineDeps) {
   const { config, queue, log } = deps;
+  // Jobs must be gone before the dedupe window ends: the dedupe key, not the job id, stops re-deliveries.
+  const jobOptions = { ...retryOptions, ...alertRetention(config.ingest.dedupeWindow) };
   const internal = compileInternal(config.ingest.internal);
   const deviceLabels = config.sources.alertmanager?.deviceLabels ?? [...defaultDeviceLabels];
   const store = deps.store ?? new AlertStore(deps.redis, config.redisPrefix, {

@@ -7,3 +7,9 @@ export const QUEUES = { alerts: 'alerts', enforce: 'enforce', expire: 'expire', 
 /** The alerts queue carries the normalised alert without `raw` (kept in the alert store); job id = alert id. */
 export const AlertJob = z.object({ alert: NormalisedAlert.omit({ raw: true }) });
 export type AlertJob = z.infer<typeof AlertJob>;
+
+/** Completed alert jobs go within the hour, failed ones are kept for inspection up to half the dedupe window. */
+export function alertRetention(dedupeWindowMs: number): { removeOnComplete: { age: number; count: number }; removeOnFail: { age: number } } {
+  const half = Math.max(1, Math.floor(dedupeWindowMs / 2000));
+  return { removeOnComplete: { age: Math.min(3600, half), count: 10_000 }, removeOnFail: { age: half } };
+}

@@ -6,7 +6,7 @@ import type { Enforcer } from '../enforce/enforcer.js';
 import { SheriffError } from '../errors.js';
 import type { Ledger } from '../ledger/store.js';
 import type { Logger } from '../log.js';
-import { AlertJob, QUEUES } from './names.js';
+import { AlertJob, QUEUES, alertRetention } from './names.js';
 import { EnforceJob, ExpireJob } from './queues.js';
 
 export interface WorkerDeps {
@@ -46,12 +46,6 @@ async function honourRetryAt(job: Job, token: string | undefined, err: unknown):
     }
   }
   throw err;
-}
-
-/** Completed alert jobs go within the hour, failed ones are kept for inspection up to half the dedupe window. */
-export function alertRetention(dedupeWindowMs: number): { removeOnComplete: { age: number; count: number }; removeOnFail: { age: number } } {
-  const half = Math.max(1, Math.floor(dedupeWindowMs / 2000));
-  return { removeOnComplete: { age: Math.min(3600, half), count: 10_000 }, removeOnFail: { age: half } };
 }
 
 export function startWorkers(d: WorkerDeps): RunningWorkers {

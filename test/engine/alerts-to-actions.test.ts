@@ -104,3 +104,19 @@ describe('passive mode', () => {
     }
   });
 });
+
+describe('alert jobs and the dedupe window', () => {
+  it('an accepted alert\'s job is kept for less than the dedupe window, so a re-delivery after it is queued again', async () => {
+    const t = await startTestSheriff({ ingest: { dedupeWindow: '10m' } });
+    try {
+      const r = await post(t, 'darktrace', breach('10.5.0.9', 'Compromise / SSH Beacon', 0.7));
+      const id = r.json.ids[0] as string;
+      const job = await waitFor(async () => t.sheriff.queues.alerts.getJob(id), 'the alert job');
+      const opts = job.opts as { removeOnFail?: { age: number }; removeOnComplete?: { age: number } };
+      assert.ok(opts.removeOnFail && opts.removeOnFail.age * 1000 < 600_000, JSON.stringify(opts));
+      assert.ok(opts.removeOnComplete && opts.removeOnComplete.age * 1000 < 600_000, JSON.stringify(opts));
+    } finally {
+      await t.close();
+    }
+  });
+});

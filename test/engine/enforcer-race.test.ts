@@ -109,7 +109,7 @@ describe('enforcer', () => {
 
 describe('alert job retention', () => {
   it('keeps alert jobs (id = alert id) for less than the dedupe window, so a later re-delivery is queued again', async () => {
-    const { alertRetention } = await import('../../src/queue/workers.js');
+    const { alertRetention } = await import('../../src/queue/names.js');
     for (const windowMs of [86_400_000, 3_600_000, 600_000]) {
       const r = alertRetention(windowMs);
       assert.ok(r.removeOnFail.age * 1000 < windowMs, `failed jobs gone before the ${windowMs} ms window ends`);
