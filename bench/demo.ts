@@ -5,7 +5,7 @@ import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startSheriff, type Sheriff } from '../src/main.js';
 import { createLab, labUnavailableReason, type Lab } from '../test/helpers/netns.js';
-import { dropPrefix } from './storm.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 
 const REDIS_URL = process.env.SHERIFF_DEMO_REDIS ?? 'redis://127.0.0.1:6379';
 const want = process.env.SHERIFF_DEMO_MODE; // 'log' | 'lab' | unset (lab when possible)

@@ -17,6 +17,7 @@ import { signBody } from '../src/ingest/webhook-auth.js';
 import { createLogger } from '../src/log.js';
 import { QUEUES } from '../src/queue/names.js';
 import { requestConnection } from '../src/redis.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 
 const run = promisify(execFile);
 const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
@@ -85,14 +86,6 @@ function writeRequests(file: string, count: number, label = 'run'): void {
   writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
-async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 async function queueFloor(prefix: string, seconds = SECONDS): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });

@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { parseConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { startSheriff } from '../src/main.js';
-import { dropPrefix } from './storm.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 
 const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const TOKEN = randomBytes(16).toString('hex');

@@ -7,7 +7,7 @@ import type { ActionRecord, Receipt } from '../src/contracts/action.js';
 import { liveKeyOf } from '../src/ledger/store.js';
 import { createLogger } from '../src/log.js';
 import { startSheriff } from '../src/main.js';
-import { dropPrefix } from './storm.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 
 const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 

@@ -10,6 +10,7 @@ import { liveStates } from '../src/ledger/state-machine.js';
 import { createLogger } from '../src/log.js';
 import { startSheriff } from '../src/main.js';
 import { QUEUES, type AlertJob } from '../src/queue/names.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 
 const REDIS_URL = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const CONCURRENCY = 32;
@@ -98,14 +99,6 @@ async function waitDrained(queue: Queue, total: number, progress: (s: string) =>
   }
 }
 
-export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}
 
 /** The floor: the same jobs, the same queue options and concurrency, a worker that does nothing. */
 async function floor(jobs: ReturnType<typeof alertJobs>, progress: (s: string) => void): Promise<number> {
