@@ -99,10 +99,10 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
       // so they are read only when the guards would create (then the guards run again with them; cheap, no I/O).
       let live: Promise<{ id: string; raw: string | null } | null> | undefined;
       const findLive = (ip: string, action: string) => (live ??= ledger.findLiveRecord(ledger.liveKeyFor(ip, action as ActionName, req.params)));
-      let g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour: 0, activeCount: 0 });
+      let g = await guards.apply(req, { findLive, newInLastHour: 0, activeCount: 0 });
       if (g.outcome === 'create' && req.approval === 'auto') {
         const [newInLastHour, activeCount] = await Promise.all([ledger.autoCreatedSince(Date.now() - 3_600_000), ledger.countInState('active')]);
-        g = await guards.apply({ ...req, escalation: false }, { findLive, newInLastHour, activeCount });
+        g = await guards.apply(req, { findLive, newInLastHour, activeCount });
       }
       switch (g.outcome) {
         case 'protected':

@@ -8,7 +8,8 @@ import { actionIdFor, newActionId, type Ledger } from '../ledger/store.js';
 import type { Logger } from '../log.js';
 import type { Queues } from '../queue/queues.js';
 import type { ConnectorRegistry } from '../enforce/registry.js';
-import type { ActionRequest, GuardDecision } from './types.js';
+import type { ActionRequest } from '../decide/types.js';
+import type { GuardDecision } from './types.js';
 
 export type Mode = 'passive' | 'active';
 export type ActionEvent = 'approval_needed' | 'enforced' | 'failed' | 'expired' | 'reverted' | 'kill_switch' | 'mode';

@@ -1,19 +1,4 @@
-// Types the control service works with: what a playbook or operator asks for, and what the guards made of it.
-import type { ActionName, Target } from '../contracts/action.js';
-
-export interface ActionRequest {
-  playbook: string | null;
-  action: ActionName;
-  /** Params after defaults and resolution (block-endpoint's ip filled from the alert's peer). */
-  params: Record<string, unknown>;
-  target: Target;
-  ttlMs: number;
-  approval: 'auto' | 'required';
-  reason: string;
-  alertIds: string[];
-  /** Set by the decider (alert id + receipt time): the same request made again yields the same action id. */
-  idempotencyKey?: string;
-}
+// What the guards made of a request (the request itself is ActionRequest in src/decide/types.ts).
 
 export type GuardDecision =
   | { outcome: 'protected'; reason: string }

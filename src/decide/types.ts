@@ -19,6 +19,8 @@ export const ActionRequest = z.object({
   alertIds: z.array(z.string()),
   /** True for a step that fired because of `when` (repeat offences, live containment, score). */
   escalation: z.boolean().default(false),
+  /** Set by the decider (alert id + receipt time): the same request made again yields the same action id. */
+  idempotencyKey: z.string().optional(),
 });
 export type ActionRequest = z.infer<typeof ActionRequest>;
 

@@ -6,7 +6,7 @@ import { duration, hostIp } from '../../contracts/net.js';
 import { SheriffError } from '../../errors.js';
 import type { Ledger } from '../../ledger/store.js';
 import type { ActionService } from '../../control/service.js';
-import type { ActionRequest } from '../../control/types.js';
+import type { ActionRequest } from '../../decide/types.js';
 import type { OperatorAuth } from '../auth.js';
 import { parse } from '../parse.js';
 
@@ -65,6 +65,7 @@ export function actionRoutes(d: ActionRoutesDeps): FastifyPluginAsync {
         approval: body.approval ?? 'auto',
         reason: `manual action by ${by}: ${body.reason}`,
         alertIds: [],
+        escalation: false,
       };
       const { decision, record } = await d.service.request(request, by);
       if (decision.outcome === 'protected') throw new SheriffError('CONFLICT', `refused: ${decision.reason}`, { details: { outcome: 'protected' } });
