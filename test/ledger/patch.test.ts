@@ -3,15 +3,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
 import type { ActionRecord } from '../../src/contracts/action.js';
-import { Ledger, liveKeyOf, newActionId } from '../../src/ledger/store.js';
+import { Ledger, liveKeyOf } from '../../src/ledger/store.js';
+import { actionRecord } from '../helpers/ledger.js';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.js';
 
-function record(ip: string, state: ActionRecord['state'] = 'active'): ActionRecord {
-  return {
-    id: newActionId(), action: 'block-ssh-egress', params: { ports: [22] }, target: { ip }, state, mode: 'auto', playbook: null,
-    alertIds: [], reason: 't', ttlMs: 60_000, createdAt: new Date().toISOString(), connectors: [], history: [],
-  };
-}
+const record = (ip: string, state: ActionRecord['state'] = 'active') => actionRecord(ip, { state });
 
 describe('ledger patch and live lookups', () => {
   let redis: Redis;

@@ -2,16 +2,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Redis } from 'ioredis';
-import type { ActionRecord } from '../../src/contracts/action.js';
-import { Ledger, newActionId } from '../../src/ledger/store.js';
+import { Ledger } from '../../src/ledger/store.js';
+import { actionRecord } from '../helpers/ledger.js';
 import { dropPrefix, testPrefix, testRedis } from '../helpers/redis.js';
 
-function record(ip: string, createdAt: string, state: ActionRecord['state'] = 'active'): ActionRecord {
-  return {
-    id: newActionId(), action: 'block-ssh-egress', params: { ports: [22] }, target: { ip }, state, mode: 'auto', playbook: null,
-    alertIds: [], reason: 't', ttlMs: 60_000, createdAt, connectors: [], history: [],
-  };
-}
+const record = (ip: string, createdAt: string) => actionRecord(ip, { createdAt });
 
 describe('ledger list', () => {
   let redis: Redis;
