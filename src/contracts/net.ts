@@ -89,4 +89,18 @@ export const duration = z.union([z.string().max(32), z.number().int().positive()
   return ms;
 });
 
+export type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** CIDRs (already validated) → ranges, compiled once; test addresses with inRanges. */
+export function compileRanges(cidrs: readonly string[]): Range[] {
+  return cidrs.map((c) => ipaddr.parseCIDR(c));
+}
+
+/** Is `ip` inside any of the ranges? Not an address → false; v4-mapped v6 counts as its v4 address. */
+export function inRanges(ip: string, ranges: readonly Range[]): boolean {
+  if (!ipaddr.isValid(ip)) return false;
+  const addr = ipaddr.process(ip);
+  return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
+}
+
 export const defaultInternalCidrs = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];

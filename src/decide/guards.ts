@@ -1,6 +1,6 @@
 // The guard pipeline every request passes: protected assets, coverage, dedupe, blast radius, TTL cap — in that order.
-import { parseCidr, parseHostIp } from '../contracts/net.js';
-import { compileGlob, compileRanges, inRanges } from '../playbooks/match.js';
+import { compileRanges, inRanges, parseCidr, parseHostIp } from '../contracts/net.js';
+import { compileGlob } from '../playbooks/match.js';
 import type { ActionRequest, ConnectorInfo } from './types.js';
 
 export interface GuardConfig {

@@ -1,5 +1,5 @@
 // The configured connector instances, with their scopes compiled once, and who is responsible for a device.
-import ipaddr from 'ipaddr.js';
+import { compileRanges, inRanges } from '../contracts/net.js';
 import type { ActionName } from '../contracts/action.js';
 import type { Connector, ConnectorDeps } from '../contracts/connector.js';
 import { connectorModules } from '../../connectors/index.js';
@@ -17,15 +17,6 @@ export interface ConfiguredConnector {
   inScope: (ip: string) => boolean;
   /** Present when the registry was built with breaker options; `connector` then goes through it. */
   breaker?: CircuitBreaker;
-}
-
-export function compileCidrs(cidrs: string[]): (ip: string) => boolean {
-  const ranges = cidrs.map((c) => ipaddr.parseCIDR(c));
-  return (ip: string) => {
-    if (!ipaddr.isValid(ip)) return false;
-    const addr = ipaddr.process(ip);
-    return ranges.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits));
-  };
 }
 
 export class ConnectorRegistry {
@@ -49,7 +40,7 @@ export class ConnectorRegistry {
         ...(breaker ? { breaker } : {}),
         capabilities: connector.capabilities,
         scope,
-        inScope: scope ? compileCidrs(scope) : () => true,
+        inScope: scope ? ((ranges) => (ip: string) => inRanges(ip, ranges))(compileRanges(scope)) : () => true,
       };
     });
   }

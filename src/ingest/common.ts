@@ -1,9 +1,8 @@
 // Shared pieces of the per-detector normalisers: results, ids, text checks, time and address helpers.
 import { createHash } from 'node:crypto';
-import ipaddr from 'ipaddr.js';
 import type { z } from 'zod';
 import { NormalisedAlert, type SourceName } from '../contracts/alert.js';
-import { parseHostIp } from '../contracts/net.js';
+import { compileRanges, inRanges, parseHostIp } from '../contracts/net.js';
 
 /** What a normaliser needs besides the payload; built once per server, not per request. */
 export interface NormaliseContext {
@@ -88,14 +87,8 @@ export interface InternalMatcher {
 }
 
 export function compileInternal(cidrs: readonly string[]): InternalMatcher {
-  const ranges = cidrs.map((c) => ipaddr.parseCIDR(c));
-  return {
-    contains(ip: string) {
-      const addr = ipaddr.parse(ip);
-      for (const [net, bits] of ranges) if (net.kind() === addr.kind() && addr.match(net, bits)) return true;
-      return false;
-    },
-  };
+  const ranges = compileRanges(cidrs);
+  return { contains: (ip: string) => inRanges(ip, ranges) };
 }
 
 /** A device address: parsed, canonical, one host; the reason otherwise. */

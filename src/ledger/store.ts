@@ -128,11 +128,6 @@ export class Ledger {
     return liveKey(ip, action, params);
   }
 
-  /** The live action for (device, action, params), if any. */
-  async findLive(key: string): Promise<string | null> {
-    return this.redis.hget(this.k.live, key);
-  }
-
   /** The live action for (device, action, params) with its record's JSON (false when the record is already gone). */
   async findLiveRecord(key: string): Promise<{ id: string; raw: string | null } | null> {
     const res = await LIVE_RECORD.run(this.redis, [this.k.live], [key, `${this.prefix}:action:`]) as [string, string | false] | null;

@@ -1,7 +1,6 @@
 // Playbook matchers, compiled once per playbook: name globs, sources, score, device CIDRs/tags/hostnames, peer.
-import ipaddr from 'ipaddr.js';
 import type { AlertView } from '../contracts/action-module.js';
-import { parseCidr, parseHostIp } from '../contracts/net.js';
+import { compileRanges, inRanges, parseCidr, parseHostIp } from '../contracts/net.js';
 import type { Playbook } from '../contracts/playbook.js';
 
 export interface MatchResult {
@@ -58,22 +57,6 @@ export function compileGlob(glob: string, normalise: (s: string) => string = (s)
       return j === p.length;
     },
   };
-}
-
-type Range = [ipaddr.IPv4 | ipaddr.IPv6, number];
-
-function parseRange(cidr: string): Range {
-  return ipaddr.parseCIDR(cidr);
-}
-
-/** Is `ip` (canonical host address) inside any of the precompiled ranges? */
-export function inRanges(ip: string, ranges: readonly Range[]): boolean {
-  const addr = ipaddr.parse(ip);
-  return ranges.some(([net, bits]) => net.kind() === addr.kind() && addr.match([net, bits] as never));
-}
-
-export function compileRanges(cidrs: readonly string[]): Range[] {
-  return cidrs.map(parseRange);
 }
 
 export function compileMatcher(pb: Playbook): Matcher {
