@@ -23,6 +23,7 @@ import type { Logger } from './log.js';
 import { PlaybookSet } from './playbooks/set.js';
 import { Queues } from './queue/queues.js';
 import { startWorkers, type RunningWorkers } from './queue/workers.js';
+import { AlertStore } from './ingest/store.js';
 import { requestConnection, workerConnection } from './redis.js';
 import { ingestPlugins } from './ingest/wire.js';
 import { breakerWiring } from './enforce/breaker-wiring.js';
@@ -136,7 +137,15 @@ export async function startSheriff(o: StartOptions): Promise<Sheriff> {
   let reconcileTimer: NodeJS.Timeout | null = null;
   if (role !== 'api') {
     void registry.startAll((name, err) => log.error({ connector: name, err: (err as Error).message }, 'connector start failed; enforcement on it will fail until fixed'));
-    workers = startWorkers({ connection: bull, prefix, log, ledger, enforcer, stall: config.workers, dedupeWindowMs: config.ingest.dedupeWindow, decide: async (job) => { await decider.decide(job); } });
+    const alertStore = new AlertStore(cmd, prefix, { retentionMs: config.ingest.retention, dedupeWindowMs: config.ingest.dedupeWindow });
+    workers = startWorkers({
+      connection: bull, prefix, log, ledger, enforcer, stall: config.workers, dedupeWindowMs: config.ingest.dedupeWindow,
+      decide: async (job) => {
+        await decider.decide(job);
+        // Decided: a re-delivery stays a duplicate after the job is gone (see AlertStore's commit script).
+        await alertStore.markDecided(job.alert.id);
+      },
+    });
     const sweep = () => sweepProtected({ ledger, audit, guards, log, revert: async (id, note) => { await service.revert(id, 'system', note); } });
     void retryForever(log, 'protected-asset sweep', sweep);
     const tick = () => sweep().then(() => reconciler.run()).catch((err: Error) => log.warn({ err: err.message }, 'reconcile failed'));

@@ -67,8 +67,8 @@ export function createIngestPipeline(deps: PipelineDeps) {
         else await queue.addBulk(jobs);
       } catch (err) {
         await store.rollback(fresh, replayToken).catch((e: unknown) => {
-          // The dedupe keys stay until the window ends: a retry would be taken for a duplicate. Say so loudly.
-          log.error({ err: e, ids: fresh.map((a) => a.id) }, 'queue add failed and the dedupe keys could not be removed');
+          // The stored copies stay listed until retention ends; a retry is still accepted (the commit script sees no job).
+          log.warn({ err: e, ids: fresh.map((a) => a.id) }, 'queue add failed and the stored alerts could not be removed; a retry will be accepted');
         });
         throw unavailable(err);
       }

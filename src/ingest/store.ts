@@ -1,24 +1,45 @@
 // The alert store in Redis: dedupe keys, normalised alerts with raw payloads, per-device and global indexes.
 import type { Redis } from 'ioredis';
 import type { NormalisedAlert } from '../contracts/alert.js';
+import { alertJobKey } from '../queue/names.js';
 
-// One script per POST: replay check, then per alert SET NX the dedupe key and, only if new, store and index.
+// One script per POST: replay check, then per alert the dedupe key and, only if new, store and index.
+// The dedupe key's value says how far the alert got: 'q' = stored, queue add under way or done; 'd' = decided.
+// A seen alert is a duplicate when it was decided or its job exists. Seen but neither means the queue add never
+// happened (Redis went away between this script and the add, and the rollback could not run either): its sender got
+// a 503, so the retry is accepted afresh, not called a duplicate and lost.
 // Keys are all under the hash-tagged prefix, so the script is valid on Redis Cluster too.
 const COMMIT = `
 local n = tonumber(ARGV[1])
 local dedupeMs, retentionMs, now, replayMs = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local k = 1
-if replayMs ~= '' then
-  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', replayMs) then return -1 end
-  k = 2
+local first = 1
+if replayMs ~= '' then first = 2 end
+local allKey = KEYS[first]
+local mine = {}
+local function lost(i)
+  local base = first + 1 + (i - 1) * 4
+  if mine[KEYS[base]] then return false end
+  local seen = redis.call('GET', KEYS[base])
+  return seen and seen ~= 'd' and redis.call('EXISTS', KEYS[base + 3]) == 0
 end
-local allKey = KEYS[k]
-k = k + 1
+if replayMs ~= '' then
+  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', replayMs) then
+    -- A used signature is refused unless that delivery never reached the queue (its sender was answered 503).
+    local retry = false
+    for i = 1, n do
+      if lost(i) then retry = true end
+    end
+    if not retry then return -1 end
+  end
+end
+k = first + 1
 local out = {}
 local a = 6
 for i = 1, n do
   local id, ts = ARGV[a], ARGV[a + 1]
-  if redis.call('SET', KEYS[k], '1', 'NX', 'PX', dedupeMs) then
+  if redis.call('SET', KEYS[k], 'q', 'NX', 'PX', dedupeMs) or lost(i) then
+    mine[KEYS[k]] = true
     redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', retentionMs)
     redis.call('ZADD', KEYS[k + 2], ts, id)
     redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', now - retentionMs)
@@ -28,7 +49,7 @@ for i = 1, n do
   else
     out[i] = 0
   end
-  k = k + 3
+  k = k + 4
   a = a + 3
 end
 redis.call('ZREMRANGEBYSCORE', allKey, '-inf', now - retentionMs)
@@ -69,7 +90,7 @@ export class AlertStore {
   private readonly redis: Scripted;
   private readonly base: string;
 
-  constructor(redis: Redis, prefix: string, private readonly opts: { retentionMs: number; dedupeWindowMs: number }) {
+  constructor(redis: Redis, private readonly prefix: string, private readonly opts: { retentionMs: number; dedupeWindowMs: number }) {
     this.base = `${prefix}:ingest`;
     const r = redis as Scripted;
     if (typeof r.sheriffAlertCommit !== 'function') {
@@ -95,12 +116,20 @@ export class AlertStore {
     keys.push(this.allKey);
     const args: (string | number)[] = [alerts.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now, replay ? replay.ttlMs : ''];
     for (const a of alerts) {
-      keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip));
+      keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip), alertJobKey(this.prefix, a.id));
       args.push(a.id, Date.parse(a.receivedAt), JSON.stringify(a));
     }
     const out = await this.redis.sheriffAlertCommit(keys.length, ...keys, ...args);
     if (out === -1) return 'replayed';
     return (out as number[]).map((v) => v === 1);
+  }
+
+  /**
+   * Records that an alert was decided. Its job is removed soon after (BullMQ retention); from then on this mark is
+   * what keeps a re-delivery inside the dedupe window a duplicate.
+   */
+  async markDecided(id: string): Promise<void> {
+    await this.redis.set(this.dedupeKey(id), 'd', 'KEEPTTL', 'XX');
   }
 
   async rollback(alerts: NormalisedAlert[], replayToken?: string): Promise<void> {

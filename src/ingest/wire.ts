@@ -25,6 +25,7 @@ export interface IngestWiring {
 
 export function ingestPlugins(w: IngestWiring): { plugins: FastifyPluginAsync[]; store: AlertStore; close: () => Promise<void> } {
   const queue = new Queue(QUEUES.alerts, { connection: w.redis, prefix: w.config.redisPrefix });
+  queue.on('error', () => undefined); // the connection reports Redis trouble (src/redis.ts); the route answers 503
   const store = new AlertStore(w.redis, w.config.redisPrefix, { retentionMs: w.config.ingest.retention, dedupeWindowMs: w.config.ingest.dedupeWindow });
   return {
     store,

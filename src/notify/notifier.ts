@@ -51,6 +51,7 @@ export function createNotifier(d: NotifierDeps): Notifier {
       removeOnFail: { age: 7 * 86400, count: 10_000 },
     },
   });
+  queue.on('error', () => undefined); // the connection reports Redis trouble (src/redis.ts)
   const inFlight = new Set<Promise<void>>();
   return {
     queue,

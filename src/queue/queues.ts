@@ -41,6 +41,9 @@ export class Queues {
       ...opts,
       defaultJobOptions: { attempts: 20, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } },
     });
+    // Connection errors are reported (rate-limited) by the connection itself; without a listener BullMQ prints
+    // every reconnect attempt's stack to stderr.
+    for (const q of [this.alerts, this.enforce, this.expire]) q.on('error', () => undefined);
   }
 
   /** One apply job per action at a time: a job delivered twice still applies once (and apply is idempotent). */

@@ -119,4 +119,24 @@ describe('alert jobs and the dedupe window', () => {
       await t.close();
     }
   });
+
+  it('a decided alert stays a duplicate after BullMQ has removed its job', async () => {
+    const t = await startTestSheriff();
+    try {
+      const alert = breach('10.5.0.10', 'Compromise / SSH Beacon', 0.7);
+      const id = (await post(t, 'darktrace', alert)).json.ids[0] as string;
+      await waitActions(t, '10.5.0.10', (a) => a.some((x) => x.state === 'active'), 'the action');
+      const job = await waitFor(async () => {
+        const j = await t.sheriff.queues.alerts.getJob(id);
+        return j && (await j.isCompleted()) ? j : null;
+      }, 'the alert job to complete');
+      await job.remove(); // what retention does within the hour
+      const again = await post(t, 'darktrace', alert);
+      assert.equal(again.status, 202);
+      assert.deepEqual(again.json.accepted, [{ index: 0, id, duplicate: true }]);
+      assert.equal(await t.sheriff.queues.alerts.getJob(id), undefined, 'not queued again');
+    } finally {
+      await t.close();
+    }
+  });
 });

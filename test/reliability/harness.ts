@@ -6,7 +6,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import { stringify } from 'yaml';
+import { QUEUES } from '../../src/queue/names.js';
 import { dropPrefix, testPrefix } from '../helpers/redis.js';
 import { SOURCE_TOKEN, TOKENS } from '../helpers/sheriff.js';
 
@@ -87,6 +89,7 @@ export interface Run {
   procs(): SheriffProcess[];
   waitReady(timeoutMs?: number): Promise<void>;
   logs(): string;
+  diagnose(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -126,6 +129,8 @@ export async function startRun(o: RunOptions): Promise<Run> {
   for (const p of procs()) p.start();
   const url = `http://127.0.0.1:${port}`;
   const logs = () => procs().map((p) => `==== ${p.label} (${p.logPath})\n${p.log().slice(-4000)}`).join('\n');
+  /** The logs plus each queue's job counts: where a stuck run's alerts are (waiting, active, delayed, failed). */
+  const diagnose = async () => `${logs()}\n==== queues\n${await queueCounts(redis, prefix).catch((err: Error) => `unreadable: ${err.message}`)}`;
   return {
     prefix, dir, url, api, workers, redis, procs,
     async waitReady(timeoutMs = 60_000) {
@@ -139,6 +144,7 @@ export async function startRun(o: RunOptions): Promise<Run> {
       throw new Error(`sheriff did not become ready within ${timeoutMs} ms\n${logs()}`);
     },
     logs,
+    diagnose,
     async close() {
       for (const p of procs()) await p.stop('SIGKILL');
       await dropPrefix(redis, prefix).catch(() => undefined);
@@ -235,6 +241,20 @@ export function startKiller(workers: SheriffProcess[], o: { everyMs: number; dow
       return report;
     },
   };
+}
+
+/** One line per sheriff queue with its BullMQ job counts. */
+export async function queueCounts(redis: Redis, prefix: string): Promise<string> {
+  const lines: string[] = [];
+  for (const name of Object.values(QUEUES)) {
+    const q = new Queue(name, { connection: redis.duplicate(), prefix });
+    try {
+      lines.push(`${name}: ${JSON.stringify(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'))} workers=${(await q.getWorkers()).length}`);
+    } finally {
+      await q.close();
+    }
+  }
+  return lines.join('\n');
 }
 
 // ---- evidence read straight from Redis (the ledger, the audit chain, the queues) ----

@@ -85,14 +85,14 @@ describe('Redis restart mid-stream', () => {
       const a = await readAudit(run!.redis, run!.prefix);
       const c = acceptedCounts(a);
       return [...stream.accepted.keys()].every((k) => c.has(k)) ? a : null;
-    }, 'every accepted alert to be decided after the restart', 90_000).catch((err: Error) => { throw new Error(`${err.message}\n${run!.logs()}`); });
+    }, 'every accepted alert to be decided after the restart', 90_000).catch(async (err: Error) => { throw new Error(`${err.message}\n${await run!.diagnose()}`); });
     const recovered = Date.now();
     const counts = acceptedCounts(audit);
     assert.deepEqual([...counts.entries()].filter(([, n]) => n > 1), [], 'no alert decided twice');
     const actions = await waitUntil(async () => {
       const all = await readActions(run!.redis, run!.prefix);
       return all.length === devices.length && all.every((a) => a.state === 'active') ? all : null;
-    }, 'one active action per device', 60_000).catch((err: Error) => { throw new Error(`${err.message}\n${run!.logs()}`); });
+    }, 'one active action per device', 60_000).catch(async (err: Error) => { throw new Error(`${err.message}\n${await run!.diagnose()}`); });
     assert.equal(new Set(actions.map((a) => a.target.ip)).size, devices.length);
     const held = await run.redis.hlen(`${run.prefix}:log-connector:dry`);
     assert.equal(held, devices.length, 'the connector holds one entry per action');
