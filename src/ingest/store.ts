@@ -3,60 +3,71 @@ import type { Redis } from 'ioredis';
 import type { NormalisedAlert } from '../contracts/alert.js';
 import { alertJobKey } from '../queue/names.js';
 
-// One script per POST: replay check, then per alert the dedupe key and, only if new, store and index.
+// One script per flush of the ingest pipeline: one or more deliveries (POSTs that arrived together), each with its
+// optional replay check, then per alert the dedupe key and, only if new, store and index.
 // The dedupe key's value says how far the alert got: 'q' = stored, queue add under way or done; 'd' = decided.
 // A seen alert is a duplicate when it was decided or its job exists. Seen but neither means the queue add never
 // happened (Redis went away between this script and the add, and the rollback could not run either): its sender got
-// a 503, so the retry is accepted afresh, not called a duplicate and lost.
+// a 503, so the retry is accepted afresh, not called a duplicate and lost. A used signature is refused the same way:
+// unless that delivery never reached the queue.
 // Keys are all under the hash-tagged prefix, so the script is valid on Redis Cluster too.
+// KEYS: all-index, then per delivery [replay key], then per alert seen, alert, device index, job hash.
+// ARGV: deliveries, dedupeMs, retentionMs, now, then per delivery replayMs|'', n, then per alert id, ts, json.
+// Returns per delivery -1 (replayed) or one flag per alert (1 = new, 0 = duplicate).
 const COMMIT = `
-local n = tonumber(ARGV[1])
-local dedupeMs, retentionMs, now, replayMs = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local k = 1
-local first = 1
-if replayMs ~= '' then first = 2 end
-local allKey = KEYS[first]
+local G = tonumber(ARGV[1])
+local dedupeMs, retentionMs, now = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local allKey = KEYS[1]
 local mine = {}
-local function lost(i)
-  local base = first + 1 + (i - 1) * 4
-  if mine[KEYS[base]] then return false end
-  local seen = redis.call('GET', KEYS[base])
-  return seen and seen ~= 'd' and redis.call('EXISTS', KEYS[base + 3]) == 0
+local function lost(k)
+  if mine[KEYS[k]] then return false end
+  local seen = redis.call('GET', KEYS[k])
+  return seen and seen ~= 'd' and redis.call('EXISTS', KEYS[k + 3]) == 0
 end
-if replayMs ~= '' then
-  if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', replayMs) then
-    -- A used signature is refused unless that delivery never reached the queue (its sender was answered 503).
-    local retry = false
-    for i = 1, n do
-      if lost(i) then retry = true end
-    end
-    if not retry then return -1 end
-  end
-end
-k = first + 1
 local out = {}
-local a = 6
-for i = 1, n do
-  local id, ts = ARGV[a], ARGV[a + 1]
-  if redis.call('SET', KEYS[k], 'q', 'NX', 'PX', dedupeMs) or lost(i) then
-    mine[KEYS[k]] = true
-    redis.call('SET', KEYS[k + 1], ARGV[a + 2], 'PX', retentionMs)
-    redis.call('ZADD', KEYS[k + 2], ts, id)
-    redis.call('ZREMRANGEBYSCORE', KEYS[k + 2], '-inf', now - retentionMs)
-    redis.call('PEXPIRE', KEYS[k + 2], retentionMs)
-    redis.call('ZADD', allKey, ts, id)
-    out[i] = 1
-  else
-    out[i] = 0
+local k, a = 2, 5
+for g = 1, G do
+  local replayMs, n = ARGV[a], tonumber(ARGV[a + 1])
+  a = a + 2
+  local replayed = false
+  if replayMs ~= '' then
+    if not redis.call('SET', KEYS[k], '1', 'NX', 'PX', replayMs) then
+      replayed = true
+      for i = 0, n - 1 do
+        if lost(k + 1 + i * 4) then replayed = false end
+      end
+    end
+    k = k + 1
   end
-  k = k + 4
-  a = a + 3
+  if replayed then
+    out[g] = -1
+  else
+    local flags = {}
+    for i = 0, n - 1 do
+      local kk, aa = k + i * 4, a + i * 3
+      if redis.call('SET', KEYS[kk], 'q', 'NX', 'PX', dedupeMs) or lost(kk) then
+        mine[KEYS[kk]] = true
+        redis.call('SET', KEYS[kk + 1], ARGV[aa + 2], 'PX', retentionMs)
+        redis.call('ZADD', KEYS[kk + 2], ARGV[aa + 1], ARGV[aa])
+        redis.call('ZREMRANGEBYSCORE', KEYS[kk + 2], '-inf', now - retentionMs)
+        redis.call('PEXPIRE', KEYS[kk + 2], retentionMs)
+        redis.call('ZADD', allKey, ARGV[aa + 1], ARGV[aa])
+        flags[i + 1] = 1
+      else
+        flags[i + 1] = 0
+      end
+    end
+    out[g] = flags
+  end
+  k = k + n * 4
+  a = a + n * 3
 end
 redis.call('ZREMRANGEBYSCORE', allKey, '-inf', now - retentionMs)
 return out
 `;
 
 // Undo of COMMIT for alerts whose queue add failed: the detector's retry must be accepted, not called a duplicate.
+// KEYS: per alert seen, alert, device index; the all-index; then the replay keys of the deliveries undone.
 const ROLLBACK = `
 local n = tonumber(ARGV[1])
 for i = 1, n do
@@ -65,14 +76,17 @@ for i = 1, n do
   redis.call('ZREM', KEYS[base + 3], ARGV[i + 1])
   redis.call('ZREM', KEYS[n * 3 + 1], ARGV[i + 1])
 end
-if #KEYS > n * 3 + 1 then redis.call('DEL', KEYS[n * 3 + 2]) end
+for k = n * 3 + 2, #KEYS do redis.call('DEL', KEYS[k]) end
 return n
 `;
-
 type Scripted = Redis & {
-  sheriffAlertCommit(...args: (string | number)[]): Promise<number | number[]>;
+  sheriffAlertCommit(...args: (string | number)[]): Promise<Array<number | number[]>>;
   sheriffAlertRollback(...args: (string | number)[]): Promise<number>;
 };
+
+export interface ReplayCheck { token: string; ttlMs: number }
+/** One POST's accepted alerts and, when it was signed, its signature's replay check. */
+export interface Delivery { alerts: NormalisedAlert[]; replay?: ReplayCheck }
 
 export interface ListQuery { device?: string; since?: number; limit: number; cursor?: string }
 export interface ListPage { items: NormalisedAlert[]; next: string | null }
@@ -107,21 +121,28 @@ export class AlertStore {
   replayKey(token: string) { return `${this.base}:replay:${token}`; }
 
   /**
-   * Dedupes and stores a batch in one round trip. Returns 'replayed' when the signature was already used,
+   * Dedupes and stores one delivery in one round trip. Returns 'replayed' when the signature was already used,
    * otherwise one flag per alert: true = new (stored), false = duplicate inside the dedupe window.
    */
-  async commit(alerts: NormalisedAlert[], replay?: { token: string; ttlMs: number }, now = Date.now()): Promise<'replayed' | boolean[]> {
-    const keys: string[] = [];
-    if (replay) keys.push(this.replayKey(replay.token));
-    keys.push(this.allKey);
-    const args: (string | number)[] = [alerts.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now, replay ? replay.ttlMs : ''];
-    for (const a of alerts) {
-      keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip), alertJobKey(this.prefix, a.id));
-      args.push(a.id, Date.parse(a.receivedAt), JSON.stringify(a));
+  async commit(alerts: NormalisedAlert[], replay?: ReplayCheck, now = Date.now()): Promise<'replayed' | boolean[]> {
+    const [only] = await this.commitMany([{ alerts, ...(replay ? { replay } : {}) }], now);
+    return only as 'replayed' | boolean[];
+  }
+
+  /** Several deliveries in one round trip (the ingest pipeline's group commit); one answer per delivery, in order. */
+  async commitMany(deliveries: Delivery[], now = Date.now()): Promise<Array<'replayed' | boolean[]>> {
+    const keys: string[] = [this.allKey];
+    const args: (string | number)[] = [deliveries.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now];
+    for (const d of deliveries) {
+      if (d.replay) keys.push(this.replayKey(d.replay.token));
+      args.push(d.replay ? d.replay.ttlMs : '', d.alerts.length);
+      for (const a of d.alerts) {
+        keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip), alertJobKey(this.prefix, a.id));
+        args.push(a.id, Date.parse(a.receivedAt), JSON.stringify(a));
+      }
     }
     const out = await this.redis.sheriffAlertCommit(keys.length, ...keys, ...args);
-    if (out === -1) return 'replayed';
-    return (out as number[]).map((v) => v === 1);
+    return out.map((r) => (r === -1 ? 'replayed' : (r as number[]).map((v) => v === 1)));
   }
 
   /**
@@ -132,11 +153,12 @@ export class AlertStore {
     await this.redis.set(this.dedupeKey(id), 'd', 'KEEPTTL', 'XX');
   }
 
-  async rollback(alerts: NormalisedAlert[], replayToken?: string): Promise<void> {
+  /** Undoes commit for alerts whose queue add failed, and frees the signatures of their deliveries. */
+  async rollback(alerts: NormalisedAlert[], replayTokens: readonly string[] = []): Promise<void> {
     const keys: string[] = [];
     for (const a of alerts) keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip));
     keys.push(this.allKey);
-    if (replayToken) keys.push(this.replayKey(replayToken));
+    for (const t of replayTokens) keys.push(this.replayKey(t));
     await this.redis.sheriffAlertRollback(keys.length, ...keys, alerts.length, ...alerts.map((a) => a.id));
   }
 

@@ -118,4 +118,44 @@ describe('ingest pipeline', () => {
     assert.deepEqual(await p.commit(undecided), [{ index: 0, id: undecidedId, duplicate: false }]);
     assert.ok(await real.getJob(undecidedId));
   });
+
+  it('POSTs that arrive together are committed together, each with its own answer', async () => {
+    let adds = 0;
+    const counting = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'add' || prop === 'addBulk') {
+          return (...args: unknown[]) => { adds++; return (Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<unknown>).apply(target, args); };
+        }
+        return Reflect.get(target, prop, receiver) as unknown;
+      },
+    });
+    const p = createIngestPipeline({ config, redis, queue: counting, log });
+    const used = alertOf(p, 'gc-used', '10.71.0.250');
+    await p.commit(used, 'gc-sig-used');
+    adds = 0;
+    // 40 deliveries at once: 30 distinct alerts, 10 re-deliveries of some of them, one replayed signature.
+    const deliveries = Array.from({ length: 40 }, (_v, i) => alertOf(p, `gc-${i % 30}`, `10.71.0.${(i % 30) + 1}`));
+    const answers = await Promise.all([
+      ...deliveries.map((alerts, i) => p.commit(alerts, `gc-sig-${i}`)),
+      p.commit(used, 'gc-sig-used'),
+    ]);
+    assert.equal(answers[40], 'replayed');
+    const flags = answers.slice(0, 40).map((a) => (a === 'replayed' ? 'replayed' : a[0]?.duplicate));
+    assert.deepEqual(flags, [...Array(30).fill(false), ...Array(10).fill(true)], 'the first of each id is new, its re-deliveries duplicates');
+    for (let i = 0; i < 30; i++) assert.ok(await real.getJob(deliveries[i]?.[0]?.alert.id as string), `job for gc-${i}`);
+    assert.ok(adds < 40, `queue round trips were shared (${adds} for 40 deliveries)`);
+  });
+
+  it('a failed add in a shared commit refuses every delivery in it and leaves their retries welcome', async () => {
+    const { queue, failing } = flakyQueue(real);
+    const p = createIngestPipeline({ config, redis, queue, log });
+    const deliveries = Array.from({ length: 10 }, (_v, i) => alertOf(p, `gf-${i}`, `10.72.0.${i + 1}`));
+    failing.on = true;
+    const results = await Promise.allSettled(deliveries.map((alerts, i) => p.commit(alerts, `gf-sig-${i}`)));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof SheriffError && r.reason.code === 'QUEUE_UNAVAILABLE'), JSON.stringify(results.map((r) => r.status)));
+    failing.on = false;
+    const retried = await Promise.all(deliveries.map((alerts, i) => p.commit(alerts, `gf-sig-${i}`)));
+    assert.deepEqual(retried.map((r) => (r === 'replayed' ? 'replayed' : r[0]?.duplicate)), Array(10).fill(false));
+    for (const alerts of deliveries) assert.ok(await real.getJob(alerts[0]?.alert.id as string));
+  });
 });
