@@ -128,7 +128,8 @@ export function createIngestPipeline(deps: PipelineDeps) {
       const ids = batch.flatMap((w) => w.delivery.alerts.map((a) => a.id));
       hold(ids, 1);
       inFlight++;
-      void flush(batch).finally(() => {
+      // flush settles every delivery itself; the catch is for a bug, so no POST can hang on one.
+      void flush(batch).catch((err: unknown) => { for (const w of batch) w.reject(unavailable(err)); }).finally(() => {
         hold(ids, -1);
         inFlight--;
         pump();
