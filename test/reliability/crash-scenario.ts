@@ -73,7 +73,7 @@ export async function crashScenario(o: ScenarioOptions): Promise<Figures> {
       const a = await readAudit(run.redis, run.prefix);
       const c = acceptedCounts(a);
       return [...stream.accepted.keys()].every((k) => c.has(k)) ? a : null;
-    }, 'every accepted alert to be decided', 90_000).catch((err: Error) => { throw new Error(`${err.message}\n${run.logs()}`); });
+    }, 'every accepted alert to be decided', 90_000).catch(async (err: Error) => { throw new Error(`${err.message}\n${await run.diagnose()}`); });
     const processedAt = Date.now();
     const counts = acceptedCounts(audit);
     const dupAccepted = [...counts.entries()].filter(([, n]) => n > 1);
@@ -90,7 +90,7 @@ export async function crashScenario(o: ScenarioOptions): Promise<Figures> {
       if (after.transient || after.active.join() !== before.active.join()) return null;
       snapshot = { entries, active: after.active };
       return true;
-    }, 'every action to be active at once', 60_000).catch((err: Error) => { throw new Error(`${err.message}\n${run.logs()}`); });
+    }, 'every action to be active at once', 60_000).catch(async (err: Error) => { throw new Error(`${err.message}\n${await run.diagnose()}`); });
     const snap = snapshot as unknown as { entries: Entry[]; active: string[] };
     const actions = await readActions(run.redis, run.prefix);
     const perDevice = new Map<string, number>();
@@ -120,7 +120,7 @@ export async function crashScenario(o: ScenarioOptions): Promise<Figures> {
     const ended = await waitUntil(async () => {
       const all = await readActions(run.redis, run.prefix);
       return all.every((a) => !['active', ...TRANSIENT].includes(a.state)) ? all : null;
-    }, 'every action to expire', (o.ttlS + 60) * 1000).catch((err: Error) => { throw new Error(`${err.message}\n${run.logs()}`); });
+    }, 'every action to expire', (o.ttlS + 60) * 1000).catch(async (err: Error) => { throw new Error(`${err.message}\n${await run.diagnose()}`); });
     let lateness = 0;
     for (const a of ended) {
       assert.equal(a.state, 'expired', `action ${a.id} ended ${a.state}: ${JSON.stringify(a.history.slice(-2))}`);

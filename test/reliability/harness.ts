@@ -246,13 +246,19 @@ export function startKiller(workers: SheriffProcess[], o: { everyMs: number; dow
 /** One line per sheriff queue with its BullMQ job counts. */
 export async function queueCounts(redis: Redis, prefix: string): Promise<string> {
   const lines: string[] = [];
-  for (const name of Object.values(QUEUES)) {
-    const q = new Queue(name, { connection: redis.duplicate(), prefix });
-    try {
-      lines.push(`${name}: ${JSON.stringify(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'))} workers=${(await q.getWorkers()).length}`);
-    } finally {
-      await q.close();
+  const conn = redis.duplicate({ maxRetriesPerRequest: null });
+  conn.on('error', () => undefined);
+  try {
+    for (const name of Object.values(QUEUES)) {
+      const q = new Queue(name, { connection: conn, prefix });
+      try {
+        lines.push(`${name}: ${JSON.stringify(await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'))} workers=${(await q.getWorkers()).length}`);
+      } finally {
+        await q.close();
+      }
     }
+  } finally {
+    conn.disconnect();
   }
   return lines.join('\n');
 }
