@@ -52,7 +52,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
   // Group commit: POSTs that arrive while a flush is in flight go together in the next one — one store script and
   // one queue round trip for all of them instead of two per POST. Nothing waits for company: an idle pipeline
   // flushes at once, so a lone POST pays no delay.
-  interface Waiting { delivery: Delivery; replayToken: string | undefined; resolve: (r: 'replayed' | Accepted[]) => void; reject: (e: unknown) => void; indexes: number[] }
+  interface Waiting { delivery: Delivery; resolve: (r: 'replayed' | Accepted[]) => void; reject: (e: unknown) => void; indexes: number[] }
   let waiting: Waiting[] = [];
   let inFlight = 0;
 
@@ -70,7 +70,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
       const flags = answers[g];
       if (flags === 'replayed' || !flags) return;
       w.delivery.alerts.forEach((alert, i) => { if (flags[i]) fresh.push(alert); });
-      if (w.replayToken) freedTokens.push(w.replayToken);
+      if (w.delivery.replay) freedTokens.push(w.delivery.replay.token);
     });
     if (fresh.length) {
       try {
@@ -141,7 +141,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
   function commit(alerts: { index: number; alert: NormalisedAlert }[], replayToken?: string): Promise<'replayed' | Accepted[]> {
     return new Promise((resolve, reject) => {
       const delivery: Delivery = { alerts: alerts.map((a) => a.alert), ...(replayToken ? { replay: { token: replayToken, ttlMs: 2 * SIGNATURE_WINDOW_S * 1000 } } : {}) };
-      waiting.push({ delivery, replayToken, resolve, reject, indexes: alerts.map((a) => a.index) });
+      waiting.push({ delivery, resolve, reject, indexes: alerts.map((a) => a.index) });
       pump();
     });
   }

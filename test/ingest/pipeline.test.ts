@@ -14,21 +14,23 @@ import { alertJobKey, QUEUES } from '../../src/queue/names.js';
 import { requestConnection, workerConnection } from '../../src/redis.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../helpers/redis.js';
 
-/** A real alerts queue whose add fails while `failing` is set (Redis gone between the store script and the add). */
-function flakyQueue(real: Queue): { queue: Queue; failing: { on: boolean } } {
+/** A real alerts queue that counts its adds and fails them while `failing.on` is set (Redis gone between the store script and the add). */
+function flakyQueue(real: Queue): { queue: Queue; failing: { on: boolean }; adds: { n: number } } {
   const failing = { on: false };
+  const adds = { n: 0 };
   const queue = new Proxy(real, {
     get(target, prop, receiver) {
       if (prop === 'add' || prop === 'addBulk') {
         return (...args: unknown[]) => {
           if (failing.on) return Promise.reject(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
+          adds.n++;
           return (Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<unknown>).apply(target, args);
         };
       }
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
-  return { queue, failing };
+  return { queue, failing, adds };
 }
 
 /** An alert store whose rollback cannot reach Redis either. */
@@ -59,6 +61,18 @@ describe('ingest pipeline', () => {
   const alertOf = (p: ReturnType<typeof createIngestPipeline>, id: string, ip: string) =>
     p.normalise('generic', [{ id, name: 'Rollback / Test', score: 0.5, device: { ip } }]).alerts;
 
+  /**
+   * After a failed add: the same signed delivery is taken and queued; once queued, the same signature is a replay
+   * and a fresh signature over the same alert is a duplicate.
+   */
+  async function retryTakenOnceThenDeduped(p: ReturnType<typeof createIngestPipeline>, alerts: ReturnType<typeof alertOf>, sig: string, otherSig: string) {
+    const id = alerts[0]?.alert.id as string;
+    assert.deepEqual(await p.commit(alerts, sig), [{ index: 0, id, duplicate: false }]);
+    assert.ok(await real.getJob(id), 'the retry is on the queue');
+    assert.equal(await p.commit(alerts, sig), 'replayed');
+    assert.deepEqual(await p.commit(alerts, otherSig), [{ index: 0, id, duplicate: true }]);
+  }
+
   it('keys alert jobs where BullMQ keeps them', async () => {
     await real.add('generic', {}, { jobId: 'layout-1' });
     assert.equal(alertJobKey(prefix, 'layout-1'), real.toKey('layout-1'));
@@ -76,10 +90,7 @@ describe('ingest pipeline', () => {
     assert.equal(await p.store.get(id), null);
     assert.equal((await p.store.listByDevice('10.70.0.1', { limit: 10 })).items.length, 0);
     failing.on = false;
-    assert.deepEqual(await p.commit(alerts, 'sig-1'), [{ index: 0, id, duplicate: false }]);
-    assert.ok(await real.getJob(id), 'the retry is on the queue');
-    assert.equal(await p.commit(alerts, 'sig-1'), 'replayed');
-    assert.deepEqual(await p.commit(alerts, 'sig-2'), [{ index: 0, id, duplicate: true }]);
+    await retryTakenOnceThenDeduped(p, alerts, 'sig-1', 'sig-2');
   });
 
   it('takes the retry when the add failed and the rollback could not run either', async () => {
@@ -93,11 +104,7 @@ describe('ingest pipeline', () => {
     assert.ok(await redis.exists(`${prefix}:ingest:seen:${id}`), 'the dedupe key was left behind');
     failing.on = false;
     // The same signed delivery again (a detector that retries the exact bytes): not a replay, not a duplicate.
-    assert.deepEqual(await p.commit(alerts, 'sig-3'), [{ index: 0, id, duplicate: false }]);
-    assert.ok(await real.getJob(id), 'the retry is on the queue');
-    // Once it is queued, the usual rules hold again.
-    assert.equal(await p.commit(alerts, 'sig-3'), 'replayed');
-    assert.deepEqual(await p.commit(alerts, 'sig-4'), [{ index: 0, id, duplicate: true }]);
+    await retryTakenOnceThenDeduped(p, alerts, 'sig-3', 'sig-4');
   });
 
   it('a re-delivery stays a duplicate after the decided job is removed, and is taken when the job never ran', async () => {
@@ -120,19 +127,11 @@ describe('ingest pipeline', () => {
   });
 
   it('POSTs that arrive together are committed together, each with its own answer', async () => {
-    let adds = 0;
-    const counting = new Proxy(real, {
-      get(target, prop, receiver) {
-        if (prop === 'add' || prop === 'addBulk') {
-          return (...args: unknown[]) => { adds++; return (Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<unknown>).apply(target, args); };
-        }
-        return Reflect.get(target, prop, receiver) as unknown;
-      },
-    });
-    const p = createIngestPipeline({ config, redis, queue: counting, log });
+    const { queue, adds } = flakyQueue(real);
+    const p = createIngestPipeline({ config, redis, queue, log });
     const used = alertOf(p, 'gc-used', '10.71.0.250');
     await p.commit(used, 'gc-sig-used');
-    adds = 0;
+    adds.n = 0;
     // 40 deliveries at once: 30 distinct alerts, 10 re-deliveries of some of them, one replayed signature.
     const deliveries = Array.from({ length: 40 }, (_v, i) => alertOf(p, `gc-${i % 30}`, `10.71.0.${(i % 30) + 1}`));
     const answers = await Promise.all([
@@ -143,7 +142,7 @@ describe('ingest pipeline', () => {
     const flags = answers.slice(0, 40).map((a) => (a === 'replayed' ? 'replayed' : a[0]?.duplicate));
     assert.deepEqual(flags, [...Array(30).fill(false), ...Array(10).fill(true)], 'the first of each id is new, its re-deliveries duplicates');
     for (let i = 0; i < 30; i++) assert.ok(await real.getJob(deliveries[i]?.[0]?.alert.id as string), `job for gc-${i}`);
-    assert.ok(adds < 40, `queue round trips were shared (${adds} for 40 deliveries)`);
+    assert.ok(adds.n < 40, `queue round trips were shared (${adds.n} for 40 deliveries)`);
   });
 
   it('a failed add in a shared commit refuses every delivery in it and leaves their retries welcome', async () => {
