@@ -1,43 +1,19 @@
 // Redis going away: ingest answers 503 + Retry-After (never 2xx), readyz says why; a private redis-server is used.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { PrivateRedis } from '../helpers/private-redis.js';
 import { ingestApp, TOKEN, type TestApp } from './helpers.js';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  await once(srv, 'close');
-  return port;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  for (let i = 0; i < 100; i++) {
-    try { await probe.connect(); await probe.ping(); probe.disconnect(); return child; } catch { await new Promise((r) => setTimeout(r, 50)); }
-  }
-  child.kill('SIGKILL');
-  throw new Error('private redis-server did not start');
-}
-
 describe('Redis unreachable', () => {
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis | undefined;
   let t: TestApp;
   before(async () => {
-    const port = await freePort();
-    redis = await startRedis(port);
-    t = await ingestApp({ redisUrl: `redis://127.0.0.1:${port}`, sources: { generic: { token: TOKEN } } });
+    redis = await PrivateRedis.start();
+    t = await ingestApp({ redisUrl: redis.url, sources: { generic: { token: TOKEN } } });
   });
   after(async () => {
     await t?.close().catch(() => undefined);
-    if (redis && redis.exitCode === null && redis.signalCode === null) { redis.kill('SIGKILL'); await once(redis, 'exit'); }
+    await redis?.kill();
   });
 
   const post = (id: string) => t.app.inject({
@@ -48,9 +24,8 @@ describe('Redis unreachable', () => {
   it('accepts while Redis is up, then answers 503 with Retry-After once it is gone', async () => {
     assert.equal((await post('before')).statusCode, 202);
     assert.equal((await t.app.inject({ url: '/readyz' })).statusCode, 200);
-    const child = redis as ChildProcess;
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    assert.ok(redis);
+    await redis.kill();
     const r = await post('during');
     assert.equal(r.statusCode, 503, r.body);
     assert.equal(r.headers['retry-after'], '5');

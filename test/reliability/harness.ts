@@ -2,28 +2,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Queue } from 'bullmq';
 import { stringify } from 'yaml';
 import { QUEUES } from '../../src/queue/names.js';
+import { freePort } from '../helpers/private-redis.js';
 import { dropPrefix, testPrefix } from '../helpers/redis.js';
 import { SOURCE_TOKEN, TOKENS } from '../helpers/sheriff.js';
 
 export const ALERT_NAME = 'Reliability Test SSH';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,42 +1,14 @@
 // Redis restart mid-stream: a private redis-server (AOF on) is killed and restarted while alerts stream in.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { PrivateRedis } from '../helpers/private-redis.js';
 import { SOURCE_TOKEN } from '../helpers/sheriff.js';
 import {
-  ALERT_NAME, acceptedCounts, deviceFor, freePort, readActions, readAudit, runId, startRun, streamAlerts, waitUntil, type Run,
+  ALERT_NAME, acceptedCounts, deviceFor, readActions, readAudit, runId, startRun, streamAlerts, waitUntil, type Run,
 } from './harness.js';
-
-/** A redis-server of this test only; appendfsync always so that even SIGKILL keeps every acknowledged write. */
-class PrivateRedis {
-  child: ChildProcess | null = null;
-  constructor(readonly port: number, readonly dir: string) {}
-  get url() { return `redis://127.0.0.1:${this.port}`; }
-
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir], { stdio: 'ignore' });
-    const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    await waitUntil(async () => {
-      await probe.connect().catch(() => undefined);
-      return (await probe.ping().catch(() => null)) === 'PONG';
-    }, 'the private redis-server to answer', 10_000, 100);
-    probe.disconnect();
-  }
-
-  async kill(): Promise<void> {
-    const c = this.child;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill('SIGKILL');
-    await gone;
-    this.child = null;
-  }
-}
 
 const post = (url: string, id: string, ip: string) => fetch(`${url}/v1/alerts/generic`, {
   method: 'POST',
@@ -56,8 +28,8 @@ describe('Redis restart mid-stream', () => {
   });
 
   it('ingest answers 503 while Redis is away, nothing that got a 202 is lost, processing resumes by itself', { timeout: 180_000 }, async () => {
-    redis = new PrivateRedis(await freePort(), dir);
-    await redis.start();
+    // AOF with appendfsync always: even SIGKILL keeps every acknowledged write.
+    redis = await PrivateRedis.start(['--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir]);
     run = await startRun({ label: 'redis-restart', redisUrl: redis.url, connectors: { dry: { type: 'log' } }, ttl: '10m', workers: 1 });
     await run.waitReady();
     const id = runId();
