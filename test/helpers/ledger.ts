@@ -1,6 +1,9 @@
-// Test helper: a minimal valid action record for ledger and enforcer tests.
+// Test helpers: a minimal valid action record for ledger and enforcer tests, and a Ledger on a private prefix.
+import { after, before } from 'node:test';
+import type { Redis } from 'ioredis';
 import type { ActionRecord } from '../../src/contracts/action.js';
-import { newActionId } from '../../src/ledger/store.js';
+import { Ledger, newActionId } from '../../src/ledger/store.js';
+import { dropPrefix, testPrefix, testRedis } from './redis.js';
 
 export function actionRecord(ip: string, over: Partial<ActionRecord> = {}): ActionRecord {
   return {
@@ -8,4 +11,21 @@ export function actionRecord(ip: string, over: Partial<ActionRecord> = {}): Acti
     alertIds: [], reason: 't', ttlMs: 60_000, createdAt: new Date().toISOString(), connectors: [], history: [],
     ...over,
   };
+}
+
+/** A Ledger on a private prefix for one describe block: created before its tests, dropped after them. */
+export function useLedger(label: string, opts: { lanes?: number } = {}): { readonly redis: Redis; readonly prefix: string; readonly ledger: Ledger } {
+  const f = {} as { redis: Redis; conn: Redis; prefix: string; ledger: Ledger };
+  before(() => {
+    f.redis = testRedis();
+    f.conn = f.redis.duplicate();
+    f.prefix = testPrefix(label);
+    f.ledger = new Ledger(f.conn, f.prefix, opts);
+  });
+  after(async () => {
+    await dropPrefix(f.redis, f.prefix);
+    f.conn.disconnect();
+    f.redis.disconnect();
+  });
+  return f;
 }
