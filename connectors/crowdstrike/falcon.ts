@@ -47,9 +47,6 @@ export const IdsResponse = z.object({ meta, resources: z.array(z.string()).nulli
 export const DevicesResponse = z.object({ meta, resources: z.array(Device).nullish() }).passthrough();
 export const AnyResponse = z.unknown();
 
-/** Hostnames that may enter an FQL string: no quotes, no operators, nothing else. */
-export const Hostname = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/);
-
 /**
  * Ownership lives in Falcon grouping tags (letters, digits, `_` only). `sheriff_a_<id>`: sheriff contained the
  * host for action a-<id>; `sheriffpre_a_<id>`: the host was already contained when action a-<id> came, so its

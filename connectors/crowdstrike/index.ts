@@ -1,11 +1,11 @@
 // The `crowdstrike` connector: quarantines a device by Falcon network containment of its host.
-import { ActionId, EnforcementStep, type Receipt } from '../../src/contracts/action.js';
+import { ActionId, checkStep, QueryHostname, type EnforcementStep, type Receipt } from '../../src/contracts/action.js';
 import type { Connector, ConnectorDeps, ConnectorModule, Health } from '../../src/contracts/connector.js';
 import { parseHostIp } from '../../src/contracts/net.js';
 import { ConnectorError, NotResponsibleError } from '../../src/errors.js';
 import { FalconClient, httpStatusOf } from './client.js';
 import {
-  AnyResponse, baseUrlOf, CrowdStrikeOptions, type Device, DeviceId, DevicesResponse, Hostname, IdsResponse,
+  AnyResponse, baseUrlOf, CrowdStrikeOptions, type Device, DeviceId, DevicesResponse, IdsResponse,
   isContained, ownerTag, preTag, sheriffTags,
 } from './falcon.js';
 
@@ -122,22 +122,11 @@ class CrowdStrikeConnector implements Connector {
 
   /** Re-validates everything that can reach Falcon; nothing hostile gets past this point. */
   private validate(input: EnforcementStep): QuarantineStep {
-    // The shared schema trims whitespace around an IP; a value that needed trimming was not a clean address.
-    const rawIp: unknown = (input as { device?: { ip?: unknown } } | undefined)?.device?.ip;
-    if (typeof rawIp !== 'string' || !/^[0-9A-Fa-f:.]{1,64}$/.test(rawIp)) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device ip is not a plain IP address');
-    }
-    const parsed = EnforcementStep.safeParse(input);
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => i.path.join('.')).slice(0, 5).join(', ');
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `invalid enforcement step (${where})`);
-    }
-    const step = parsed.data;
+    const checked = checkStep(input, { strict: true });
+    if ('problem' in checked) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', checked.problem);
+    const { step } = checked;
     if (step.action !== 'quarantine-device') {
       throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${step.action} is not something Falcon can enforce per host`);
-    }
-    if (step.device.hostname !== undefined && !Hostname.safeParse(step.device.hostname).success) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device hostname is not a plain DNS name');
     }
     return step;
   }
@@ -147,7 +136,7 @@ class CrowdStrikeConnector implements Connector {
     const parsed = parseHostIp(ip);
     if ('error' in parsed) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device ip is not a host address');
     const terms = [`local_ip:'${parsed.ip}'`];
-    if (hostname) terms.push(`hostname:'${Hostname.parse(hostname)}'`);
+    if (hostname) terms.push(`hostname:'${QueryHostname.parse(hostname)}'`);
     const q = await this.client.request('GET', '/devices/queries/devices/v1', IdsResponse, { query: { filter: terms.join('+'), limit: '100' } });
     const ids = (q.resources ?? []).filter((i) => DeviceId.safeParse(i).success);
     const hits = (await this.readMany(ids)).filter((d) => {

@@ -1,11 +1,11 @@
 // The Defender for Endpoint connector: validates every step, then dispatches to isolation or indicators.
-import { EnforcementStep, type ActionName, type Receipt } from '../../src/contracts/action.js';
+import { checkStep, type ActionName, type EnforcementStep, type Receipt } from '../../src/contracts/action.js';
 import type { Connector, ConnectorDeps, Health } from '../../src/contracts/connector.js';
 import { ConnectorError } from '../../src/errors.js';
 import { DefenderClient, type ClientOptions } from './client.js';
 import { blockIp, isBlocked, listBlocked, unblockIp, type IndicatorDeps } from './indicators.js';
 import { CONNECTOR_TYPE, isIsolated, isolate, listIsolated, release, type IsolationDeps } from './isolation.js';
-import { HOSTNAME_RE, Machine, collection } from './schemas.js';
+import { Machine, collection } from './schemas.js';
 
 export interface DefenderSettings extends ClientOptions {
   isolationType: 'Full' | 'Selective';
@@ -39,16 +39,12 @@ export class DefenderConnector implements Connector {
 
   /** Re-validates the whole step: ids, IPs, params, and a strict hostname (it goes into an OData literal). */
   private check(step: EnforcementStep): EnforcementStep {
-    const parsed = EnforcementStep.safeParse(step);
-    if (!parsed.success) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `invalid step: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)}`);
+    const checked = checkStep(step, { strict: true });
+    if ('problem' in checked) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', checked.problem);
+    if (!this.capabilities.includes(checked.step.action)) {
+      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${checked.step.action} is not enabled on this connector (capabilities: ${this.capabilities.join(', ')})`);
     }
-    const host = parsed.data.device.hostname;
-    if (host !== undefined && !HOSTNAME_RE.test(host)) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'invalid step: device.hostname is not a DNS name');
-    if (!this.capabilities.includes(parsed.data.action)) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${parsed.data.action} is not enabled on this connector (capabilities: ${this.capabilities.join(', ')})`);
-    }
-    return parsed.data;
+    return checked.step;
   }
 
   async apply(input: EnforcementStep): Promise<Receipt> {

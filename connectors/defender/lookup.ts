@@ -28,7 +28,7 @@ export function hostnameMatches(machineName: string | null | undefined, wanted: 
 }
 
 /**
- * `ip` and `hostname` must already be validated (canonical IP; hostname matching HOSTNAME_RE):
+ * `ip` and `hostname` must already be validated (canonical IP; hostname a QueryHostname (checkStep, strict)):
  * both end up inside OData string literals.
  */
 export async function findMachine(client: DefenderClient, connector: string, ip: string, hostname: string | undefined): Promise<Machine> {

@@ -8,9 +8,6 @@ export const MachineActionId = z.string().regex(/^[0-9a-fA-F-]{36}$/);
 /** Indicator ids are numeric strings in practice; accept numbers too, keep them path-safe. */
 export const IndicatorId = z.union([z.string(), z.number()]).transform(String).pipe(z.string().regex(/^[0-9A-Za-z-]{1,64}$/));
 
-/** Hostnames become OData string literals: only DNS characters pass. */
-export const HOSTNAME_RE = /^[A-Za-z0-9.-]{1,253}$/;
-
 export const Machine = z.object({
   id: MachineId,
   computerDnsName: z.string().max(512).nullish(),

@@ -1,6 +1,6 @@
 // The iptables/ipset connector: per-action sets with kernel timeouts, one sheriff-owned chain per family, serialised changes.
 import { z } from 'zod';
-import { ActionId, actionNames, EnforcementStep, paramsSchemas, type ActionName, type Receipt } from '../../src/contracts/action.js';
+import { ActionId, actionNames, checkStep, paramsSchemas, type ActionName, type EnforcementStep, type Receipt } from '../../src/contracts/action.js';
 import type { Connector, ConnectorDeps, Health } from '../../src/contracts/connector.js';
 import { parseHostIp } from '../../src/contracts/net.js';
 import { ConnectorError } from '../../src/errors.js';
@@ -126,11 +126,9 @@ export class IptablesConnector implements Connector {
 
   /** Validates a step (hostile values stop here, before any exec) and plans its set entries. */
   private prepare(input: unknown): { step: EnforcementStep; planned: Planned[] } {
-    const parsed = EnforcementStep.safeParse(input);
-    if (!parsed.success) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `invalid step: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ').slice(0, 300)}`, { retryable: false });
-    }
-    const step = parsed.data;
+    const checked = checkStep(input);
+    if ('problem' in checked) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', checked.problem, { retryable: false });
+    const { step } = checked;
     const device = step.action === 'block-endpoint' && step.params.scope === 'all' ? '*' : step.device.ip;
     let planned: Planned[];
     try {

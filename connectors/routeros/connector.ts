@@ -1,6 +1,6 @@
 // The RouterOS connector: one address-list entry per contained device and action, enforced by sheriff-owned filter rules.
 import { randomBytes } from 'node:crypto';
-import { ActionId, actionNames, EnforcementStep, type Receipt } from '../../src/contracts/action.js';
+import { ActionId, actionNames, checkStep, type EnforcementStep, type Receipt } from '../../src/contracts/action.js';
 import type { Connector, ConnectorDeps, Health } from '../../src/contracts/connector.js';
 import { ConnectorError, NotResponsibleError, isRetryable } from '../../src/errors.js';
 import { RosClient, trapMessage, type ClientOptions, type Row } from './client.js';
@@ -52,12 +52,9 @@ export class RouterOsConnector implements Connector {
 
   /** Re-validates a step (it may come from anywhere) and maps it to RouterOS objects. */
   private target(input: EnforcementStep): { step: EnforcementStep; target: Target } {
-    const parsed = EnforcementStep.safeParse(input);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message.slice(0, 80)}`).join('; ');
-      throw this.fail('VALIDATION', `refusing an invalid enforcement step (${issues})`);
-    }
-    const step = parsed.data;
+    const checked = checkStep(input);
+    if ('problem' in checked) throw this.fail('VALIDATION', `refusing it: ${checked.problem}`);
+    const { step } = checked;
     if (step.device.ip.includes(':') || (step.action === 'block-endpoint' && step.params.ip.includes(':'))) {
       throw new NotResponsibleError(this.name, 'this connector enforces IPv4 only (the /ip firewall); IPv6 devices and endpoints are not covered');
     }

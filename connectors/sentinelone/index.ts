@@ -1,11 +1,11 @@
 // The `sentinelone` connector: quarantines a device by disconnecting its SentinelOne agent from the network.
-import { ActionId, EnforcementStep, type Receipt } from '../../src/contracts/action.js';
+import { ActionId, checkStep, QueryHostname, type EnforcementStep, type Receipt } from '../../src/contracts/action.js';
 import type { Connector, ConnectorDeps, ConnectorModule, Health } from '../../src/contracts/connector.js';
 import { parseHostIp } from '../../src/contracts/net.js';
 import { ConnectorError, NotResponsibleError } from '../../src/errors.js';
 import { S1Client } from './client.js';
 import {
-  Affected, type Agent, AgentId, AgentsPage, formatMarks, Hostname, isDisconnected, type Marks, parseMarks,
+  Affected, type Agent, AgentId, AgentsPage, formatMarks, isDisconnected, type Marks, parseMarks,
   SentinelOneOptions,
 } from './s1.js';
 
@@ -116,22 +116,11 @@ class SentinelOneConnector implements Connector {
 
   /** Re-validates everything that can reach SentinelOne; nothing hostile gets past this point. */
   private validate(input: EnforcementStep): QuarantineStep {
-    // The shared schema trims whitespace around an IP; a value that needed trimming was not a clean address.
-    const rawIp: unknown = (input as { device?: { ip?: unknown } } | undefined)?.device?.ip;
-    if (typeof rawIp !== 'string' || !/^[0-9A-Fa-f:.]{1,64}$/.test(rawIp)) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device ip is not a plain IP address');
-    }
-    const parsed = EnforcementStep.safeParse(input);
-    if (!parsed.success) {
-      const where = parsed.error.issues.map((i) => i.path.join('.')).slice(0, 5).join(', ');
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `invalid enforcement step (${where})`);
-    }
-    const step = parsed.data;
+    const checked = checkStep(input, { strict: true });
+    if ('problem' in checked) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', checked.problem);
+    const { step } = checked;
     if (step.action !== 'quarantine-device') {
       throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${step.action} is not something SentinelOne can enforce per agent`);
-    }
-    if (step.device.hostname !== undefined && !Hostname.safeParse(step.device.hostname).success) {
-      throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device hostname is not a plain DNS name');
     }
     return step;
   }
@@ -140,7 +129,7 @@ class SentinelOneConnector implements Connector {
   private async lookup(ip: string, hostname: string | undefined): Promise<Agent> {
     const parsed = parseHostIp(ip);
     if ('error' in parsed) throw new ConnectorError(this.name, 'CONNECTOR_REJECTED', 'device ip is not a host address');
-    const query = { networkInterfaceInet__contains: parsed.ip, computerName: hostname === undefined ? undefined : Hostname.parse(hostname) };
+    const query = { networkInterfaceInet__contains: parsed.ip, computerName: hostname === undefined ? undefined : QueryHostname.parse(hostname) };
     const hits: Agent[] = [];
     for await (const agent of this.agents(query, MAX_LOOKUP_PAGES)) {
       if (agent.isDecommissioned) continue;

@@ -35,9 +35,6 @@ export const AgentsPage = z.object({
 
 export const Affected = z.object({ data: z.object({ affected: z.number().int() }).passthrough() }).passthrough();
 
-/** Computer names that may go into a filter: plain DNS-ish names only. */
-export const Hostname = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/);
-
 /**
  * Ownership lives in the agent's externalId: `sheriff:<entry>,<entry>` where an entry is `a-<id>` (sheriff
  * disconnected the agent for that action) or `pre.a-<id>` (it was disconnected before that action came).

@@ -113,3 +113,27 @@ export const ActionRecord = z.object({
   history: z.array(HistoryEntry),
 });
 export type ActionRecord = z.infer<typeof ActionRecord>;
+
+/** A device hostname that may be written into a vendor query literal (EDR searches): letters, digits, dots, hyphens. */
+export const QueryHostname = z.string().regex(/^[A-Za-z0-9.-]{1,253}$/);
+
+/**
+ * A connector's own check of a step before any I/O (a step may come from anywhere). `strict`, for connectors that
+ * embed the device in vendor queries: the IP must already be plain (the schema would trim it) and the hostname a
+ * QueryHostname, and the problem names fields, never their values. The connector raises the problem as its own error.
+ */
+export function checkStep(input: unknown, o: { strict?: boolean } = {}): { step: EnforcementStep } | { problem: string } {
+  if (o.strict) {
+    const rawIp: unknown = (input as { device?: { ip?: unknown } } | undefined)?.device?.ip;
+    if (typeof rawIp !== 'string' || !/^[0-9A-Fa-f:.]{1,64}$/.test(rawIp)) return { problem: 'device ip is not a plain IP address' };
+  }
+  const parsed = EnforcementStep.safeParse(input);
+  if (!parsed.success) {
+    // Issue messages may quote the value (a hostile string): strict callers get the field names only.
+    const where = parsed.error.issues.slice(0, 5).map((i) => (o.strict ? i.path.join('.') : `${i.path.join('.')}: ${i.message.slice(0, 80)}`));
+    return { problem: `invalid enforcement step (${where.join(o.strict ? ', ' : '; ')})` };
+  }
+  const host = parsed.data.device.hostname;
+  if (o.strict && host !== undefined && !QueryHostname.safeParse(host).success) return { problem: 'device hostname is not a plain DNS name' };
+  return { step: parsed.data };
+}
