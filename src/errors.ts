@@ -70,3 +70,22 @@ export class NotResponsibleError extends ConnectorError {
 export function isRetryable(err: unknown): boolean {
   return err instanceof SheriffError ? err.retryable : true;
 }
+
+/**
+ * When a rate-limited call may be retried (epoch ms), from an HTTP `Retry-After` header: delta seconds or an HTTP
+ * date. Without a usable header, `fallbackMs` from now.
+ */
+export function retryAfterAt(header: string | null | undefined, fallbackMs: number, now = Date.now()): number {
+  if (header) {
+    const secs = Number(header);
+    if (Number.isFinite(secs)) return secs >= 0 ? now + Math.ceil(secs * 1000) : now + fallbackMs;
+    const date = Date.parse(header);
+    if (Number.isFinite(date)) return Math.max(now, date);
+  }
+  return now + fallbackMs;
+}
+
+/** Text a vendor sent, made fit for an error message (logs, API answers): one line, printable, short. */
+export function vendorText(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300);
+}

@@ -1,6 +1,6 @@
 // Falcon API client: OAuth2 token cache, one re-auth on 401, vendor errors mapped to sheriff's catalogue.
 import { z } from 'zod';
-import { ConnectorError } from '../../src/errors.js';
+import { ConnectorError, vendorText } from '../../src/errors.js';
 
 export interface FalconClientOptions {
   baseUrl: string;
@@ -111,7 +111,7 @@ export class FalconClient {
     const parsed = FalconErrors.safeParse(body);
     const vendor = parsed.success ? (parsed.data.errors ?? []).map((e) => e.message ?? '').filter(Boolean).join('; ') : '';
     const details = { httpStatus: res.status };
-    const text = `Falcon answered ${res.status} to ${what}${vendor ? `: ${sanitise(vendor)}` : ''}`;
+    const text = `Falcon answered ${res.status} to ${what}${vendor ? `: ${vendorText(vendor)}` : ''}`;
     if (res.status === 429) {
       return new ConnectorError(this.name, 'CONNECTOR_RATE_LIMITED', text, { retryAt: retryAtFrom(res.headers.get('x-ratelimit-retryafter')), details });
     }
@@ -132,11 +132,6 @@ export function retryAtFrom(header: string | null, now = Date.now()): number {
   const epoch = Number(header);
   if (header && Number.isFinite(epoch) && epoch > 0) return Math.max(now, Math.round(epoch * 1000));
   return now + 1000;
-}
-
-/** Vendor text goes into logs and API answers: one line, printable, short. */
-function sanitise(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300);
 }
 
 async function readJson(res: Response): Promise<unknown> {

@@ -1,6 +1,6 @@
 // HTTP client for Defender for Endpoint: Entra ID token cache, one re-auth on 401, vendor errors → sheriff's catalogue.
 import type { z } from 'zod';
-import { ConnectorError } from '../../src/errors.js';
+import { ConnectorError, retryAfterAt } from '../../src/errors.js';
 import { TokenAnswer, TokenError, VendorError, collection, tame } from './schemas.js';
 
 export interface ClientOptions {
@@ -85,7 +85,7 @@ export class DefenderClient {
   /** 429 and 5xx are retryable whatever the endpoint. */
   private rateLimitOrUnavailable(res: Response): void {
     if (res.status === 429) {
-      throw new ConnectorError(this.name, 'CONNECTOR_RATE_LIMITED', 'Defender asked us to slow down (429)', { retryAt: retryAtFrom(res.headers.get('retry-after')) });
+      throw new ConnectorError(this.name, 'CONNECTOR_RATE_LIMITED', 'Defender asked us to slow down (429)', { retryAt: retryAfterAt(res.headers.get('retry-after'), 60_000) });
     }
     if (res.status >= 500) throw new ConnectorError(this.name, 'CONNECTOR_UNAVAILABLE', `Defender answered ${res.status}`);
   }
@@ -143,13 +143,3 @@ export class DefenderClient {
   }
 }
 
-/** Retry-After is seconds (MDE) or an HTTP date; default one minute when absent or odd. */
-export function retryAtFrom(header: string | null, now = Date.now()): number {
-  if (header !== null) {
-    const s = Number(header.trim());
-    if (Number.isFinite(s) && s >= 0) return now + Math.ceil(s * 1000);
-    const d = Date.parse(header);
-    if (Number.isFinite(d)) return d;
-  }
-  return now + 60_000;
-}

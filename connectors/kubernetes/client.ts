@@ -1,6 +1,6 @@
 // Thin layer over @kubernetes/client-node 1.x: kubeconfig loading, request timeouts, and API errors mapped to the catalogue.
 import { homedir } from 'node:os';
-import { ConnectorError } from '../../src/errors.js';
+import { ConnectorError, retryAfterAt } from '../../src/errors.js';
 import type { PolicyObject, PolicyResource } from './policies.js';
 
 type K8s = typeof import('@kubernetes/client-node');
@@ -40,8 +40,7 @@ export function mapError(connector: string, what: string, err: unknown): Connect
     const opts = { cause: err, details: { httpStatus: e.code, reason: status.reason } };
     if (e.code === 401 || e.code === 403) return new ConnectorError(connector, 'CONNECTOR_AUTH', detail, opts);
     if (e.code === 429) {
-      const after = Number(e.headers?.['retry-after']);
-      return new ConnectorError(connector, 'CONNECTOR_RATE_LIMITED', detail, { ...opts, retryAt: Date.now() + (Number.isFinite(after) && after > 0 ? after : 1) * 1000 });
+      return new ConnectorError(connector, 'CONNECTOR_RATE_LIMITED', detail, { ...opts, retryAt: retryAfterAt(e.headers?.['retry-after'], 1000) });
     }
     if (e.code === 504 || e.code === 408) return new ConnectorError(connector, 'CONNECTOR_TIMEOUT', detail, opts);
     if (e.code >= 500) return new ConnectorError(connector, 'CONNECTOR_UNAVAILABLE', detail, opts);

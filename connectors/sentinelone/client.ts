@@ -1,6 +1,6 @@
 // SentinelOne management API client: ApiToken auth, per-request timeout, vendor errors mapped to sheriff's catalogue.
 import { z } from 'zod';
-import { ConnectorError } from '../../src/errors.js';
+import { ConnectorError, retryAfterAt, vendorText } from '../../src/errors.js';
 
 export interface S1ClientOptions {
   baseUrl: string;
@@ -50,29 +50,14 @@ export class S1Client {
     const parsed = S1Errors.safeParse(body);
     const vendor = parsed.success ? (parsed.data.errors ?? []).map((e) => [e.title, e.detail].filter(Boolean).join(': ')).filter(Boolean).join('; ') : '';
     const details = { httpStatus: res.status };
-    const text = `SentinelOne answered ${res.status} to ${what}${vendor ? `: ${sanitise(vendor)}` : ''}`;
+    const text = `SentinelOne answered ${res.status} to ${what}${vendor ? `: ${vendorText(vendor)}` : ''}`;
     // A static API token cannot be refreshed: 401 means it is wrong, expired or revoked.
     if (res.status === 401) return new ConnectorError(this.name, 'CONNECTOR_AUTH', `${text} (check the API token)`, { details });
-    if (res.status === 429) return new ConnectorError(this.name, 'CONNECTOR_RATE_LIMITED', text, { retryAt: retryAtFrom(res.headers.get('retry-after')), details });
+    if (res.status === 429) return new ConnectorError(this.name, 'CONNECTOR_RATE_LIMITED', text, { retryAt: retryAfterAt(res.headers.get('retry-after'), 1000), details });
     if (res.status >= 500) return new ConnectorError(this.name, 'CONNECTOR_UNAVAILABLE', text, { details });
     if (res.status === 403) return new ConnectorError(this.name, 'CONNECTOR_REJECTED', `${text} (the service user's role lacks this permission or scope)`, { details });
     return new ConnectorError(this.name, 'CONNECTOR_REJECTED', text, { details });
   }
-}
-
-/** Retry-After is seconds or an HTTP date; without it, one second from now. */
-export function retryAtFrom(header: string | null, now = Date.now()): number {
-  if (header) {
-    const secs = Number(header);
-    if (Number.isFinite(secs) && secs >= 0) return now + Math.round(secs * 1000);
-    const date = Date.parse(header);
-    if (Number.isFinite(date)) return Math.max(now, date);
-  }
-  return now + 1000;
-}
-
-function sanitise(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300);
 }
 
 async function readJson(res: Response): Promise<unknown> {
