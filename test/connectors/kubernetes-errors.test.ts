@@ -13,7 +13,7 @@ describe('kubernetes: finding the pod', () => {
   let h: Harness;
   before(async () => { h = await harness(); });
   after(async () => { await h.cleanup(); });
-  beforeEach(() => { h.api.pods.length = 0; h.api.objects.clear(); h.api.requests.length = 0; });
+  beforeEach(() => { h.api.reset(); });
 
   it('no pod with that IP: NotResponsible', async () => {
     h.api.addPod({ namespace: 'shop', name: 'other', ip: '10.244.5.6' });
@@ -62,7 +62,7 @@ describe('kubernetes: error mapping', () => {
   before(async () => { h = await harness(); });
   after(async () => { await h.cleanup(); });
   beforeEach(() => {
-    h.api.pods.length = 0; h.api.objects.clear(); h.api.forbid = false; h.api.failNext = undefined;
+    h.api.reset();
     h.api.addPod({ namespace: 'shop', name: 'web-1', ip: IP });
   });
 

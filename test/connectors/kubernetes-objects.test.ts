@@ -43,9 +43,7 @@ describe('kubernetes flavor networkpolicy', () => {
   before(async () => { h = await harness({ flavor: 'networkpolicy', allowNamespaces: ['monitoring'] }); });
   after(async () => { await h.cleanup(); });
   beforeEach(() => {
-    h.api.pods.length = 0;
-    h.api.objects.clear();
-    h.api.requests.length = 0;
+    h.api.reset();
     h.api.addPod({ namespace: 'shop', name: 'web-1', ip: IP, labels: { app: 'web', tier: 'front' } });
     h.api.addPod({ namespace: 'shop', name: 'web-2', ip: '10.244.3.10', labels: { app: 'web', tier: 'front' } });
   });
@@ -200,9 +198,7 @@ describe('kubernetes flavor cilium', () => {
   before(async () => { h = await harness({ flavor: 'cilium', allowNamespaces: ['monitoring'] }); });
   after(async () => { await h.cleanup(); });
   beforeEach(() => {
-    h.api.pods.length = 0;
-    h.api.objects.clear();
-    h.api.requests.length = 0;
+    h.api.reset();
     h.api.addPod({ namespace: 'shop', name: 'web-1', ip: IP, labels: { app: 'web' } });
   });
 
@@ -269,9 +265,7 @@ describe('kubernetes flavor calico', () => {
   before(async () => { h = await harness({ flavor: 'calico', calicoOrder: 5, allowNamespaces: ['monitoring', 'ops'] }); });
   after(async () => { await h.cleanup(); });
   beforeEach(() => {
-    h.api.pods.length = 0;
-    h.api.objects.clear();
-    h.api.requests.length = 0;
+    h.api.reset();
     h.api.addPod({ namespace: 'shop', name: 'web-1', ip: IP, labels: { app: 'web' } });
   });
 

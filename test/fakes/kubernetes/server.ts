@@ -56,6 +56,15 @@ export class FakeKubeApi {
   private server: Server | undefined;
   url = '';
 
+  /** Back to an empty cluster that answers every request (between tests). */
+  reset(): void {
+    this.pods.length = 0;
+    this.objects.clear();
+    this.requests.length = 0;
+    this.forbid = false;
+    this.failNext = undefined;
+  }
+
   addPod(p: FakePod): void {
     this.pods.push({
       apiVersion: 'v1', kind: 'Pod',
