@@ -84,9 +84,8 @@ type Scripted = Redis & {
   sheriffAlertRollback(...args: (string | number)[]): Promise<number>;
 };
 
-export interface ReplayCheck { token: string; ttlMs: number }
-/** One POST's accepted alerts and, when it was signed, its signature's replay check. */
-export interface Delivery { alerts: NormalisedAlert[]; replay?: ReplayCheck }
+/** One POST's accepted alerts and, when it was signed, its signature's replay check (kept for ttlMs). */
+export interface Delivery { alerts: NormalisedAlert[]; replay?: { token: string; ttlMs: number } }
 
 export interface ListQuery { device?: string; since?: number; limit: number; cursor?: string }
 export interface ListPage { items: NormalisedAlert[]; next: string | null }
@@ -121,15 +120,9 @@ export class AlertStore {
   replayKey(token: string) { return `${this.base}:replay:${token}`; }
 
   /**
-   * Dedupes and stores one delivery in one round trip. Returns 'replayed' when the signature was already used,
-   * otherwise one flag per alert: true = new (stored), false = duplicate inside the dedupe window.
+   * Dedupes and stores deliveries (the ingest pipeline's group commit) in one round trip. One answer per delivery, in
+   * order: 'replayed' when its signature was already used, else one flag per alert (true = new and stored).
    */
-  async commit(alerts: NormalisedAlert[], replay?: ReplayCheck, now = Date.now()): Promise<'replayed' | boolean[]> {
-    const [only] = await this.commitMany([{ alerts, ...(replay ? { replay } : {}) }], now);
-    return only as 'replayed' | boolean[];
-  }
-
-  /** Several deliveries in one round trip (the ingest pipeline's group commit); one answer per delivery, in order. */
   async commitMany(deliveries: Delivery[], now = Date.now()): Promise<Array<'replayed' | boolean[]>> {
     const keys: string[] = [this.allKey];
     const args: (string | number)[] = [deliveries.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now];

@@ -22,7 +22,7 @@ describe('alerts API', () => {
       ...[5, 6].map((n) => alert(n, '10.50.0.1', new Date(now - 500 + n).toISOString())),
       ...[7, 8].map((n) => alert(n, '10.50.0.2', new Date(now - 400 + n).toISOString())),
     ];
-    assert.deepEqual(await t.store.commit(alerts), alerts.map(() => true));
+    assert.deepEqual(await t.store.commitMany([{ alerts }]), [alerts.map(() => true)]);
   });
   after(async () => { await t.close(); });
 
