@@ -2,90 +2,114 @@
 import type { Redis } from 'ioredis';
 import type { NormalisedAlert } from '../contracts/alert.js';
 import { alertJobKey } from '../queue/names.js';
+import { addStandardJobLua, type JobInsert } from './job-insert.js';
 
 // One script per flush of the ingest pipeline: one or more deliveries (POSTs that arrived together), each with its
-// optional replay check, then per alert the dedupe key and, only if new, store and index.
-// The dedupe key's value says how far the alert got: 'q' = stored, queue add under way or done; 'd' = decided.
-// A seen alert is a duplicate when it was decided or its job exists. Seen but neither means the queue add never
-// happened (Redis went away between this script and the add, and the rollback could not run either): its sender got
-// a 503, so the retry is accepted afresh, not called a duplicate and lost. A used signature is refused the same way:
-// unless that delivery never reached the queue.
-// Keys are all under the hash-tagged prefix, so the script is valid on Redis Cluster too.
-// KEYS: all-index, then per delivery [replay key], then per alert seen, alert, device index, job hash.
-// ARGV: deliveries, dedupeMs, retentionMs, now, then per delivery replayMs|'', n, then per alert id, ts, json.
-// Returns per delivery -1 (replayed) or one flag per alert (1 = new, 0 = duplicate).
+// optional replay check, then per alert the dedupe key and, only if new, store, index and (with a JobInsert) the
+// alert's BullMQ job, added by BullMQ's own addStandardJob (job-insert.ts). Dedupe + store + queue is one atomic
+// round trip: there is no moment at which an alert is stored but not queued.
+// The dedupe key's value says how far the alert got: 'q' = stored and queued; 'd' = decided. A seen alert is a
+// duplicate when it was decided or its job exists. Seen but neither means its job is gone undecided (a job that
+// failed for good and outlived its retention, or a script that Redis aborted half-way): it is taken afresh, not
+// called a duplicate and lost. A used signature is refused the same way: unless its delivery never reached the queue.
+// A job add that fails inside the script (pcall) undoes that alert and frees its delivery's signature, so the
+// detector's retry is accepted; the delivery is answered 503.
+// Per-alert keys are built here from the hash-tagged prefix, as BullMQ's own scripts build job keys: every key of the
+// script lives in one Cluster slot.
+// KEYS: the all-index, then with a JobInsert the queue's nine keys.
+// ARGV: deliveries, dedupeMs, retentionMs, now, key base, job key prefix, packed job options ('' = store only), then
+// per delivery replay token|'', replay ms|'', n, then per alert id, ts, device ip, job name, alert JSON without raw,
+// raw JSON|''.
+// Returns per delivery -1 (replayed) or one flag per alert (1 = new, 0 = duplicate, 2 = its job add failed, undone).
 const COMMIT = `
 local G = tonumber(ARGV[1])
 local dedupeMs, retentionMs, now = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local base, jobPrefix = ARGV[5], ARGV[6]
 local allKey = KEYS[1]
-local mine = {}
-local function lost(k)
-  if mine[KEYS[k]] then return false end
-  local seen = redis.call('GET', KEYS[k])
-  return seen and seen ~= 'd' and redis.call('EXISTS', KEYS[k + 3]) == 0
+local queueKeys, opts = nil, nil
+if ARGV[7] ~= '' then
+  queueKeys = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10] }
+  opts = cmsgpack.unpack(ARGV[7])
+end
+local function lost(id)
+  local seen = redis.call('GET', base .. ':seen:' .. id)
+  return seen and seen ~= 'd' and redis.call('EXISTS', jobPrefix .. id) == 0
 end
 local out = {}
-local k, a = 2, 5
+local a = 8
 for g = 1, G do
-  local replayMs, n = ARGV[a], tonumber(ARGV[a + 1])
-  a = a + 2
+  local token, replayMs, n = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  a = a + 3
+  local replayKey = false
   local replayed = false
-  if replayMs ~= '' then
-    if not redis.call('SET', KEYS[k], '1', 'NX', 'PX', replayMs) then
+  if token ~= '' then
+    replayKey = base .. ':replay:' .. token
+    if not redis.call('SET', replayKey, '1', 'NX', 'PX', replayMs) then
       replayed = true
       for i = 0, n - 1 do
-        if lost(k + 1 + i * 4) then replayed = false end
+        if lost(ARGV[a + i * 6]) then replayed = false end
       end
     end
-    k = k + 1
   end
   if replayed then
     out[g] = -1
   else
     local flags = {}
+    local failed = false
     for i = 0, n - 1 do
-      local kk, aa = k + i * 4, a + i * 3
-      if redis.call('SET', KEYS[kk], 'q', 'NX', 'PX', dedupeMs) or lost(kk) then
-        mine[KEYS[kk]] = true
-        redis.call('SET', KEYS[kk + 1], ARGV[aa + 2], 'PX', retentionMs)
-        redis.call('ZADD', KEYS[kk + 2], ARGV[aa + 1], ARGV[aa])
-        redis.call('ZREMRANGEBYSCORE', KEYS[kk + 2], '-inf', now - retentionMs)
-        redis.call('PEXPIRE', KEYS[kk + 2], retentionMs)
-        redis.call('ZADD', allKey, ARGV[aa + 1], ARGV[aa])
+      local aa = a + i * 6
+      local id, ts, rest, raw = ARGV[aa], ARGV[aa + 1], ARGV[aa + 4], ARGV[aa + 5]
+      local seenKey = base .. ':seen:' .. id
+      if redis.call('SET', seenKey, 'q', 'NX', 'PX', dedupeMs) or lost(id) then
+        local alertKey, deviceKey = base .. ':alert:' .. id, base .. ':device:' .. ARGV[aa + 2]
+        if raw == '' then
+          redis.call('SET', alertKey, rest, 'PX', retentionMs)
+        else
+          redis.call('SET', alertKey, string.sub(rest, 1, -2) .. ',"raw":' .. raw .. '}', 'PX', retentionMs)
+        end
+        redis.call('ZADD', deviceKey, ts, id)
+        redis.call('ZREMRANGEBYSCORE', deviceKey, '-inf', now - retentionMs)
+        redis.call('PEXPIRE', deviceKey, retentionMs)
+        redis.call('ZADD', allKey, ts, id)
         flags[i + 1] = 1
+        if queueKeys then
+          local jobKey = jobPrefix .. id
+          local existed = redis.call('EXISTS', jobKey)
+          opts['jobId'] = id
+          local ok, res = pcall(bullmqAddStandardJob, queueKeys,
+            { cmsgpack.pack({ jobPrefix, id, ARGV[aa + 3], now }), '{"alert":' .. rest .. '}', cmsgpack.pack(opts) })
+          if not ok or (type(res) == 'number' and res < 0) then
+            redis.call('DEL', seenKey, alertKey)
+            redis.call('ZREM', deviceKey, id)
+            redis.call('ZREM', allKey, id)
+            if existed == 0 then
+              redis.call('DEL', jobKey)
+              redis.call('LREM', queueKeys[1], 0, id)
+              redis.call('LREM', queueKeys[2], 0, id)
+            end
+            flags[i + 1] = 2
+            failed = true
+          end
+        end
       else
         flags[i + 1] = 0
       end
     end
+    if failed and replayKey then redis.call('DEL', replayKey) end
     out[g] = flags
   end
-  k = k + n * 4
-  a = a + n * 3
+  a = a + n * 6
 end
 redis.call('ZREMRANGEBYSCORE', allKey, '-inf', now - retentionMs)
 return out
 `;
-
-// Undo of COMMIT for alerts whose queue add failed: the detector's retry must be accepted, not called a duplicate.
-// KEYS: per alert seen, alert, device index; the all-index; then the replay keys of the deliveries undone.
-const ROLLBACK = `
-local n = tonumber(ARGV[1])
-for i = 1, n do
-  local base = (i - 1) * 3
-  redis.call('DEL', KEYS[base + 1], KEYS[base + 2])
-  redis.call('ZREM', KEYS[base + 3], ARGV[i + 1])
-  redis.call('ZREM', KEYS[n * 3 + 1], ARGV[i + 1])
-end
-for k = n * 3 + 2, #KEYS do redis.call('DEL', KEYS[k]) end
-return n
-`;
-type Scripted = Redis & {
-  sheriffAlertCommit(...args: (string | number)[]): Promise<Array<number | number[]>>;
-  sheriffAlertRollback(...args: (string | number)[]): Promise<number>;
-};
+type Scripted = Redis & { sheriffAlertCommit(...args: (string | number | Buffer)[]): Promise<Array<number | number[]>> };
 
 /** One POST's accepted alerts and, when it was signed, its signature's replay check (kept for ttlMs). */
 export interface Delivery { alerts: NormalisedAlert[]; replay?: { token: string; ttlMs: number } }
+
+/** A delivery's outcome: its signature was used before; a job add failed (nothing of it kept); or per alert, new? */
+export type CommitAnswer = 'replayed' | 'failed' | boolean[];
 
 export interface ListQuery { device?: string; since?: number; limit: number; cursor?: string }
 export interface ListPage { items: NormalisedAlert[]; next: string | null }
@@ -107,8 +131,7 @@ export class AlertStore {
     this.base = `${prefix}:ingest`;
     const r = redis as Scripted;
     if (typeof r.sheriffAlertCommit !== 'function') {
-      redis.defineCommand('sheriffAlertCommit', { lua: COMMIT });
-      redis.defineCommand('sheriffAlertRollback', { lua: ROLLBACK });
+      redis.defineCommand('sheriffAlertCommit', { lua: addStandardJobLua() + COMMIT });
     }
     this.redis = r;
   }
@@ -120,22 +143,31 @@ export class AlertStore {
   replayKey(token: string) { return `${this.base}:replay:${token}`; }
 
   /**
-   * Dedupes and stores deliveries (the ingest pipeline's group commit) in one round trip. One answer per delivery, in
-   * order: 'replayed' when its signature was already used, else one flag per alert (true = new and stored).
+   * Dedupes, stores and (with `enqueue`) queues deliveries — the ingest pipeline's group commit — in one atomic round
+   * trip. One answer per delivery, in order: 'replayed' when its signature was already used; 'failed' when a job add
+   * failed inside Redis (those alerts were undone and the signature freed: a retry is welcome); else one flag per
+   * alert (true = new: stored, and queued with `enqueue`).
    */
-  async commitMany(deliveries: Delivery[], now = Date.now()): Promise<Array<'replayed' | boolean[]>> {
-    const keys: string[] = [this.allKey];
-    const args: (string | number)[] = [deliveries.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now];
+  async commitMany(deliveries: Delivery[], opts: { enqueue?: JobInsert; now?: number } = {}): Promise<CommitAnswer[]> {
+    const { enqueue, now = Date.now() } = opts;
+    const keys: string[] = enqueue ? [this.allKey, ...enqueue.keys] : [this.allKey];
+    const args: (string | number | Buffer)[] = [
+      deliveries.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now,
+      this.base, enqueue?.jobPrefix ?? alertJobKey(this.prefix, ''), enqueue?.opts ?? '',
+    ];
     for (const d of deliveries) {
-      if (d.replay) keys.push(this.replayKey(d.replay.token));
-      args.push(d.replay ? d.replay.ttlMs : '', d.alerts.length);
+      args.push(d.replay?.token ?? '', d.replay?.ttlMs ?? '', d.alerts.length);
       for (const a of d.alerts) {
-        keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip), alertJobKey(this.prefix, a.id));
-        args.push(a.id, Date.parse(a.receivedAt), JSON.stringify(a));
+        const { raw, ...rest } = a;
+        args.push(a.id, Date.parse(a.receivedAt), a.device.ip, a.source, JSON.stringify(rest), raw === undefined ? '' : JSON.stringify(raw));
       }
     }
     const out = await this.redis.sheriffAlertCommit(keys.length, ...keys, ...args);
-    return out.map((r) => (r === -1 ? 'replayed' : (r as number[]).map((v) => v === 1)));
+    return out.map((r) => {
+      if (r === -1) return 'replayed';
+      const flags = r as number[];
+      return flags.includes(2) ? 'failed' : flags.map((v) => v === 1);
+    });
   }
 
   /**
@@ -144,15 +176,6 @@ export class AlertStore {
    */
   async markDecided(id: string): Promise<void> {
     await this.redis.set(this.dedupeKey(id), 'd', 'KEEPTTL', 'XX');
-  }
-
-  /** Undoes commit for alerts whose queue add failed, and frees the signatures of their deliveries. */
-  async rollback(alerts: NormalisedAlert[], replayTokens: readonly string[] = []): Promise<void> {
-    const keys: string[] = [];
-    for (const a of alerts) keys.push(this.dedupeKey(a.id), this.alertKey(a.id), this.deviceKey(a.device.ip));
-    keys.push(this.allKey);
-    for (const t of replayTokens) keys.push(this.replayKey(t));
-    await this.redis.sheriffAlertRollback(keys.length, ...keys, alerts.length, ...alerts.map((a) => a.id));
   }
 
   async get(id: string): Promise<NormalisedAlert | null> {

@@ -1,5 +1,6 @@
-// The pipeline's promise: an alert answered 202 is on the queue. A failed queue add leaves nothing that would make the
-// detector's retry look like a duplicate, even when Redis went away before the rollback could run.
+// The pipeline's promise: an alert answered 202 is stored and on the queue (one atomic script). A job add that fails
+// inside Redis, or a script Redis stopped half-way, leaves nothing that would make the detector's retry look like a
+// duplicate.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
@@ -8,35 +9,22 @@ import type { Redis } from 'ioredis';
 import { parseConfig } from '../../src/config.js';
 import { SheriffError } from '../../src/errors.js';
 import { createIngestPipeline } from '../../src/ingest/pipeline.js';
-import { AlertStore } from '../../src/ingest/store.js';
+import { AlertStore, type CommitAnswer, type Delivery } from '../../src/ingest/store.js';
 import { createLogger } from '../../src/log.js';
 import { alertJobKey, QUEUES } from '../../src/queue/names.js';
 import { requestConnection, workerConnection } from '../../src/redis.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../helpers/redis.js';
 
-/** A real alerts queue that counts its adds and fails them while `failing.on` is set (Redis gone between the store script and the add). */
-function flakyQueue(real: Queue): { queue: Queue; failing: { on: boolean }; adds: { n: number } } {
-  const failing = { on: false };
-  const adds = { n: 0 };
-  const queue = new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === 'add' || prop === 'addBulk') {
-        return (...args: unknown[]) => {
-          if (failing.on) return Promise.reject(new Error("Stream isn't writeable and enableOfflineQueue options is false"));
-          adds.n++;
-          return (Reflect.get(target, prop, receiver) as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        };
-      }
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
-  return { queue, failing, adds };
+/** An alert store that counts its commit round trips. */
+class CountingStore extends AlertStore {
+  commits = 0;
+  override commitMany(deliveries: Delivery[], opts?: Parameters<AlertStore['commitMany']>[1]): Promise<CommitAnswer[]> {
+    this.commits++;
+    return super.commitMany(deliveries, opts);
+  }
 }
 
-/** An alert store whose rollback cannot reach Redis either. */
-class StoreWithoutRollback extends AlertStore {
-  override rollback(): Promise<void> { return Promise.reject(new Error('Connection is closed.')); }
-}
+const isUnavailable = (e: unknown) => e instanceof SheriffError && e.code === 'QUEUE_UNAVAILABLE';
 
 describe('ingest pipeline', () => {
   const prefix = testPrefix('pipeline');
@@ -80,29 +68,31 @@ describe('ingest pipeline', () => {
     await real.remove('layout-1');
   });
 
-  it('rolls back dedupe, store and replay keys when the queue add fails', async () => {
-    const { queue, failing } = flakyQueue(real);
-    const p = createIngestPipeline({ config, redis, queue, log });
+  it('a job add that fails inside Redis undoes the alert, answers 503 and takes the retry', async () => {
+    const p = createIngestPipeline({ config, redis, queue: real, log });
     const alerts = alertOf(p, 'rb-1', '10.70.0.1');
-    failing.on = true;
-    await assert.rejects(p.commit(alerts, 'sig-1'), (e: unknown) => e instanceof SheriffError && e.code === 'QUEUE_UNAVAILABLE');
     const id = alerts[0]?.alert.id as string;
+    // BullMQ's add starts with INCR on the queue's id counter: a counter that is not a number makes it fail.
+    await redis.set(`${prefix}:alerts:id`, 'not-a-number');
+    try {
+      await assert.rejects(p.commit(alerts, 'sig-1'), isUnavailable);
+    } finally {
+      await redis.del(`${prefix}:alerts:id`);
+    }
     assert.equal(await p.store.get(id), null);
     assert.equal((await p.store.listByDevice('10.70.0.1', { limit: 10 })).items.length, 0);
-    failing.on = false;
+    assert.equal(await redis.exists(`${prefix}:ingest:seen:${id}`), 0, 'no dedupe key left behind');
+    assert.equal(await real.getJob(id), undefined);
     await retryTakenOnceThenDeduped(p, alerts, 'sig-1', 'sig-2');
   });
 
-  it('takes the retry when the add failed and the rollback could not run either', async () => {
-    const { queue, failing } = flakyQueue(real);
-    const store = new StoreWithoutRollback(redis, prefix, { retentionMs: config.ingest.retention, dedupeWindowMs: config.ingest.dedupeWindow });
-    const p = createIngestPipeline({ config, redis, queue, log, store });
+  it('takes the retry when Redis stopped the script after the store, before the job add', async () => {
+    const p = createIngestPipeline({ config, redis, queue: real, log });
     const alerts = alertOf(p, 'rb-2', '10.70.0.2');
     const id = alerts[0]?.alert.id as string;
-    failing.on = true;
-    await assert.rejects(p.commit(alerts, 'sig-3'), (e: unknown) => e instanceof SheriffError && e.code === 'QUEUE_UNAVAILABLE');
-    assert.ok(await redis.exists(`${prefix}:ingest:seen:${id}`), 'the dedupe key was left behind');
-    failing.on = false;
+    // What such a script leaves: the dedupe key ('q') and the used signature, no job.
+    await redis.set(`${prefix}:ingest:seen:${id}`, 'q', 'PX', 60_000);
+    await redis.set(p.store.replayKey('sig-3'), '1', 'PX', 60_000);
     // The same signed delivery again (a detector that retries the exact bytes): not a replay, not a duplicate.
     await retryTakenOnceThenDeduped(p, alerts, 'sig-3', 'sig-4');
   });
@@ -127,11 +117,11 @@ describe('ingest pipeline', () => {
   });
 
   it('POSTs that arrive together are committed together, each with its own answer', async () => {
-    const { queue, adds } = flakyQueue(real);
-    const p = createIngestPipeline({ config, redis, queue, log });
+    const store = new CountingStore(redis, prefix, { retentionMs: config.ingest.retention, dedupeWindowMs: config.ingest.dedupeWindow });
+    const p = createIngestPipeline({ config, redis, queue: real, log, store });
     const used = alertOf(p, 'gc-used', '10.71.0.250');
     await p.commit(used, 'gc-sig-used');
-    adds.n = 0;
+    store.commits = 0;
     // 40 deliveries at once: 30 distinct alerts, 10 re-deliveries of some of them, one replayed signature.
     const deliveries = Array.from({ length: 40 }, (_v, i) => alertOf(p, `gc-${i % 30}`, `10.71.0.${(i % 30) + 1}`));
     const answers = await Promise.all([
@@ -142,19 +132,28 @@ describe('ingest pipeline', () => {
     const flags = answers.slice(0, 40).map((a) => (a === 'replayed' ? 'replayed' : a[0]?.duplicate));
     assert.deepEqual(flags, [...Array(30).fill(false), ...Array(10).fill(true)], 'the first of each id is new, its re-deliveries duplicates');
     for (let i = 0; i < 30; i++) assert.ok(await real.getJob(deliveries[i]?.[0]?.alert.id as string), `job for gc-${i}`);
-    assert.ok(adds.n < 40, `queue round trips were shared (${adds.n} for 40 deliveries)`);
+    assert.ok(store.commits < 40, `round trips were shared (${store.commits} for 41 deliveries)`);
   });
 
-  it('a failed add in a shared commit refuses every delivery in it and leaves their retries welcome', async () => {
-    const { queue, failing } = flakyQueue(real);
-    const p = createIngestPipeline({ config, redis, queue, log });
+  it('a failed job add in a shared commit refuses only the deliveries it touched', async () => {
+    const p = createIngestPipeline({ config, redis, queue: real, log });
     const deliveries = Array.from({ length: 10 }, (_v, i) => alertOf(p, `gf-${i}`, `10.72.0.${i + 1}`));
-    failing.on = true;
-    const results = await Promise.allSettled(deliveries.map((alerts, i) => p.commit(alerts, `gf-sig-${i}`)));
-    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof SheriffError && r.reason.code === 'QUEUE_UNAVAILABLE'), JSON.stringify(results.map((r) => r.status)));
-    failing.on = false;
-    const retried = await Promise.all(deliveries.map((alerts, i) => p.commit(alerts, `gf-sig-${i}`)));
-    assert.deepEqual(retried.map((r) => (r === 'replayed' ? 'replayed' : r[0]?.duplicate)), Array(10).fill(false));
-    for (const alerts of deliveries) assert.ok(await real.getJob(alerts[0]?.alert.id as string));
+    const bad = deliveries[3]?.[0]?.alert.id as string;
+    // Something that is not a BullMQ job hash already sits at that alert's job key: BullMQ's add fails on it.
+    await redis.set(alertJobKey(prefix, bad), 'not-a-hash');
+    let results: PromiseSettledResult<Awaited<ReturnType<typeof p.commit>>>[];
+    try {
+      results = await Promise.allSettled(deliveries.map((alerts, i) => p.commit(alerts, `gf-sig-${i}`)));
+    } finally {
+      await redis.del(alertJobKey(prefix, bad));
+    }
+    assert.deepEqual(results.map((r) => r.status), deliveries.map((_d, i) => (i === 3 ? 'rejected' : 'fulfilled')));
+    assert.ok(results[3]?.status === 'rejected' && isUnavailable(results[3].reason));
+    assert.equal(await p.store.get(bad), null, 'nothing of the failed alert is stored');
+    for (const [i, alerts] of deliveries.entries()) if (i !== 3) assert.ok(await real.getJob(alerts[0]?.alert.id as string), `job gf-${i}`);
+    // Its retry, with the same signature, is taken; the others' retries are replays.
+    assert.deepEqual(await p.commit(deliveries[3] ?? [], 'gf-sig-3'), [{ index: 0, id: bad, duplicate: false }]);
+    assert.ok(await real.getJob(bad));
+    assert.equal(await p.commit(deliveries[4] ?? [], 'gf-sig-4'), 'replayed');
   });
 });
