@@ -5,19 +5,25 @@ import { z } from 'zod';
 // Documentation and other reserved ranges are real hosts in labs and tests; only what can never be one device is refused.
 const refusedRanges = new Set(['unspecified', 'loopback', 'multicast', 'broadcast', 'linkLocal']);
 
+const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
 /** Parses one host address; returns the canonical text or a reason it is refused. */
 export function parseHostIp(input: string): { ip: string; family: 4 | 6 } | { error: string } {
   const text = input.trim();
+  // The common case, a plain dotted quad, is built directly (it is what ipaddr.parse would return for it).
+  if (DOTTED_QUAD.test(text)) return checkHost(new ipaddr.IPv4(text.split('.').map(Number)));
   if (!ipaddr.isValid(text) || /[^0-9a-fA-F:.]/.test(text)) return { error: `"${text.slice(0, 64)}" is not an IP address` };
   // ipaddr.js also reads "10.1" and "010.0.0.1" (octal): only plain dotted quads are host addresses here.
-  if (!text.includes(':') && !/^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(text)) {
-    return { error: `"${text.slice(0, 64)}" is not a dotted-quad IPv4 address` };
-  }
-  let addr = ipaddr.parse(text);
+  if (!text.includes(':')) return { error: `"${text.slice(0, 64)}" is not a dotted-quad IPv4 address` };
+  let addr: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(text);
   if (addr.kind() === 'ipv6') {
     const v6 = addr as ipaddr.IPv6;
     if (v6.isIPv4MappedAddress()) addr = v6.toIPv4Address();
   }
+  return checkHost(addr);
+}
+
+function checkHost(addr: ipaddr.IPv4 | ipaddr.IPv6): { ip: string; family: 4 | 6 } | { error: string } {
   const range = addr.range();
   if (refusedRanges.has(range) && !(range === 'linkLocal' && addr.kind() === 'ipv4')) {
     return { error: `${addr.toString()} is a ${range} address, not one host` };

@@ -17,7 +17,8 @@ import { addStandardJobLua, type JobInsert } from './job-insert.js';
 // Per-alert keys are built here from the hash-tagged prefix, as BullMQ's own scripts build job keys: every key of the
 // script lives in one Cluster slot.
 // KEYS: the all-index, then with a JobInsert the queue's nine keys.
-// ARGV: deliveries, dedupeMs, retentionMs, now, key base, job key prefix, packed job options ('' = store only), then
+// ARGV: deliveries, dedupeMs, retentionMs, now, key base, job key prefix, packed job options in hex ('' = store only;
+// hex keeps every argument a string, which ioredis writes in one piece), then
 // per delivery replay token|'', replay ms|'', n, then per alert id, ts, device ip, job name, alert JSON without raw,
 // raw JSON|''.
 // Returns per delivery -1 (replayed) or one flag per alert (1 = new, 0 = duplicate, 2 = its job add failed, undone).
@@ -29,7 +30,7 @@ local allKey = KEYS[1]
 local queueKeys, opts = nil, nil
 if ARGV[7] ~= '' then
   queueKeys = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10] }
-  opts = cmsgpack.unpack(ARGV[7])
+  opts = cmsgpack.unpack((ARGV[7]:gsub('..', function(h) return string.char(tonumber(h, 16)) end)))
 end
 local function lost(id)
   local seen = redis.call('GET', base .. ':seen:' .. id)
@@ -103,7 +104,7 @@ end
 redis.call('ZREMRANGEBYSCORE', allKey, '-inf', now - retentionMs)
 return out
 `;
-type Scripted = Redis & { sheriffAlertCommit(...args: (string | number | Buffer)[]): Promise<Array<number | number[]>> };
+type Scripted = Redis & { sheriffAlertCommit(...args: (string | number)[]): Promise<Array<number | number[]>> };
 
 /** One POST's accepted alerts and, when it was signed, its signature's replay check (kept for ttlMs). */
 export interface Delivery { alerts: NormalisedAlert[]; replay?: { token: string; ttlMs: number } }
@@ -151,9 +152,9 @@ export class AlertStore {
   async commitMany(deliveries: Delivery[], opts: { enqueue?: JobInsert; now?: number } = {}): Promise<CommitAnswer[]> {
     const { enqueue, now = Date.now() } = opts;
     const keys: string[] = enqueue ? [this.allKey, ...enqueue.keys] : [this.allKey];
-    const args: (string | number | Buffer)[] = [
+    const args: (string | number)[] = [
       deliveries.length, this.opts.dedupeWindowMs, this.opts.retentionMs, now,
-      this.base, enqueue?.jobPrefix ?? alertJobKey(this.prefix, ''), enqueue?.opts ?? '',
+      this.base, enqueue?.jobPrefix ?? alertJobKey(this.prefix, ''), enqueue?.opts.toString('hex') ?? '',
     ];
     for (const d of deliveries) {
       args.push(d.replay?.token ?? '', d.replay?.ttlMs ?? '', d.alerts.length);
