@@ -60,15 +60,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
   let waiting: Waiting[] = [];
   let inFlight = 0;
 
-  async function flush(batch: Waiting[]): Promise<void> {
-    let answers: CommitAnswer[];
-    try {
-      answers = await store.commitMany(batch.map((w) => w.delivery), { enqueue });
-    } catch (err) {
-      // Redis did not take the script, or went away before answering; if it ran, the retry finds duplicates.
-      for (const w of batch) w.reject(unavailable(err));
-      return;
-    }
+  function settle(batch: Waiting[], answers: CommitAnswer[]): void {
     batch.forEach((w, g) => {
       const flags = answers[g];
       if (flags === 'replayed') w.resolve('replayed');
@@ -77,24 +69,34 @@ export function createIngestPipeline(deps: PipelineDeps) {
     });
   }
 
+  function flush(batch: Waiting[]): void {
+    inFlight++;
+    // The next flush leaves for Redis before this one's answers are written, so Redis works while node answers.
+    const release = () => { inFlight--; pump(); };
+    store.commitMany(batch.map((w) => w.delivery), { enqueue }).then((answers) => {
+      release();
+      settle(batch, answers);
+    }, (err: unknown) => {
+      // Redis did not take the script, or went away before answering; if it ran, the retry finds duplicates.
+      release();
+      for (const w of batch) w.reject(unavailable(err));
+    }).catch((err: unknown) => {
+      // A bug in settle: no POST may hang on it (settling twice is a no-op).
+      for (const w of batch) w.reject(unavailable(err));
+    });
+  }
+
   function pump(): void {
     while (waiting.length && inFlight < MAX_FLUSHES_IN_FLIGHT) {
       const batch: Waiting[] = [];
       let n = 0;
-      let taken = 0;
       for (const w of waiting) {
         if (batch.length && n + w.delivery.alerts.length > MAX_ALERTS_PER_FLUSH) break;
         batch.push(w);
         n += w.delivery.alerts.length;
-        taken++;
       }
-      waiting = waiting.slice(taken);
-      inFlight++;
-      // flush settles every delivery itself; the catch is for a bug, so no POST can hang on one.
-      void flush(batch).catch((err: unknown) => { for (const w of batch) w.reject(unavailable(err)); }).finally(() => {
-        inFlight--;
-        pump();
-      });
+      waiting = waiting.slice(batch.length);
+      flush(batch);
     }
   }
 
