@@ -2,11 +2,12 @@
 import type { FastifyInstance } from 'fastify';
 
 export function installSecurityHeaders(app: FastifyInstance): void {
-  app.addHook('onSend', async (req, reply, payload) => {
+  // Callback style: this runs on every answer, and an async hook costs a promise per request.
+  app.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-content-type-options', 'nosniff');
     void reply.header('referrer-policy', 'no-referrer');
     // API answers carry actions, alerts and audit entries: no proxy or browser may keep them.
     if (req.url.startsWith('/v1/') || req.url === '/v1') void reply.header('cache-control', 'no-store');
-    return payload;
+    done(null, payload);
   });
 }

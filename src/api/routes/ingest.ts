@@ -45,13 +45,14 @@ export function ingestRoutes(deps: IngestDeps): FastifyPluginAsync {
     app.post('/v1/alerts/:source', {
       bodyLimit,
       // Decided before the body is read: unknown sources and sources nobody configured cost nothing.
-      onRequest: async (req: SourceRequest) => {
+      onRequest: (req: SourceRequest, _reply, done) => {
         const parsed = SourceName.safeParse(req.params.source);
-        if (!parsed.success) throw new SheriffError('NOT_FOUND', `unknown source "${req.params.source.slice(0, 40)}" (known: ${sourceNames.join(', ')})`);
+        if (!parsed.success) return done(new SheriffError('NOT_FOUND', `unknown source "${req.params.source.slice(0, 40)}" (known: ${sourceNames.join(', ')})`));
         if (!auth.configured(parsed.data)) {
           alertsIngested.inc({ source: parsed.data, outcome: 'unauthorized' });
-          throw new SheriffError('UNAUTHORIZED', `source ${parsed.data} has no secret or token configured (sources.${parsed.data}); set one, or allowUnauthenticated: true`);
+          return done(new SheriffError('UNAUTHORIZED', `source ${parsed.data} has no secret or token configured (sources.${parsed.data}); set one, or allowUnauthenticated: true`));
         }
+        done();
       },
     }, async (req: SourceRequest, reply) => {
       const end = ingestDuration.startTimer();
