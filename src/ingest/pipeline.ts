@@ -64,7 +64,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
     batch.forEach((w, g) => {
       const flags = answers[g];
       if (flags === 'replayed') w.resolve('replayed');
-      else if (flags === 'failed' || !flags) w.reject(unavailable(new Error('Redis refused an alert job add (see the Redis log)')));
+      else if (!flags || !Array.isArray(flags)) w.reject(unavailable(new Error(`Redis refused an alert: ${flags?.failed ?? 'no answer for this delivery'}`)));
       else w.resolve(w.delivery.alerts.map((alert, i) => ({ index: w.indexes[i] as number, id: alert.id, duplicate: !flags[i] })));
     });
   }

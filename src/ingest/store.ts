@@ -21,7 +21,8 @@ import { addStandardJobLua, type JobInsert } from './job-insert.js';
 // hex keeps every argument a string, which ioredis writes in one piece), then
 // per delivery replay token|'', replay ms|'', n, then per alert id, ts, device ip, job name, alert JSON without raw,
 // raw JSON|''.
-// Returns per delivery -1 (replayed) or one flag per alert (1 = new, 0 = duplicate, 2 = its job add failed, undone).
+// Returns per delivery -1 (replayed) or one flag per alert (1 = new, 0 = duplicate, or a text when its job add failed
+// and was undone).
 const COMMIT = `
 local G = tonumber(ARGV[1])
 local dedupeMs, retentionMs, now = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -32,7 +33,9 @@ if ARGV[7] ~= '' then
   queueKeys = { KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10] }
   opts = cmsgpack.unpack((ARGV[7]:gsub('..', function(h) return string.char(tonumber(h, 16)) end)))
 end
+local mine = {}
 local function lost(id)
+  if mine[id] then return false end
   local seen = redis.call('GET', base .. ':seen:' .. id)
   return seen and seen ~= 'd' and redis.call('EXISTS', jobPrefix .. id) == 0
 end
@@ -73,6 +76,7 @@ for g = 1, G do
         redis.call('PEXPIRE', deviceKey, retentionMs)
         redis.call('ZADD', allKey, ts, id)
         flags[i + 1] = 1
+        mine[id] = true
         if queueKeys then
           local jobKey = jobPrefix .. id
           local existed = redis.call('EXISTS', jobKey)
@@ -88,7 +92,8 @@ for g = 1, G do
               redis.call('LREM', queueKeys[1], 0, id)
               redis.call('LREM', queueKeys[2], 0, id)
             end
-            flags[i + 1] = 2
+            mine[id] = nil
+            flags[i + 1] = 'job add failed: ' .. (type(res) == 'table' and tostring(res.err) or tostring(res))
             failed = true
           end
         end
@@ -104,13 +109,13 @@ end
 redis.call('ZREMRANGEBYSCORE', allKey, '-inf', now - retentionMs)
 return out
 `;
-type Scripted = Redis & { sheriffAlertCommit(...args: (string | number)[]): Promise<Array<number | number[]>> };
+type Scripted = Redis & { sheriffAlertCommit(...args: (string | number)[]): Promise<Array<number | Array<number | string>>> };
 
 /** One POST's accepted alerts and, when it was signed, its signature's replay check (kept for ttlMs). */
 export interface Delivery { alerts: NormalisedAlert[]; replay?: { token: string; ttlMs: number } }
 
 /** A delivery's outcome: its signature was used before; a job add failed (nothing of it kept); or per alert, new? */
-export type CommitAnswer = 'replayed' | 'failed' | boolean[];
+export type CommitAnswer = 'replayed' | { failed: string } | boolean[];
 
 export interface ListQuery { device?: string; since?: number; limit: number; cursor?: string }
 export interface ListPage { items: NormalisedAlert[]; next: string | null }
@@ -145,8 +150,8 @@ export class AlertStore {
 
   /**
    * Dedupes, stores and (with `enqueue`) queues deliveries — the ingest pipeline's group commit — in one atomic round
-   * trip. One answer per delivery, in order: 'replayed' when its signature was already used; 'failed' when a job add
-   * failed inside Redis (those alerts were undone and the signature freed: a retry is welcome); else one flag per
+   * trip. One answer per delivery, in order: 'replayed' when its signature was already used; `{ failed }` when a job
+   * add failed inside Redis (those alerts were undone and the signature freed: a retry is welcome); else one flag per
    * alert (true = new: stored, and queued with `enqueue`).
    */
   async commitMany(deliveries: Delivery[], opts: { enqueue?: JobInsert; now?: number } = {}): Promise<CommitAnswer[]> {
@@ -166,8 +171,9 @@ export class AlertStore {
     const out = await this.redis.sheriffAlertCommit(keys.length, ...keys, ...args);
     return out.map((r) => {
       if (r === -1) return 'replayed';
-      const flags = r as number[];
-      return flags.includes(2) ? 'failed' : flags.map((v) => v === 1);
+      const flags = r as Array<number | string>;
+      const failed = flags.find((v): v is string => typeof v === 'string');
+      return failed === undefined ? flags.map((v) => v === 1) : { failed: failed.slice(0, 300) };
     });
   }
 

@@ -75,7 +75,11 @@ describe('ingest pipeline', () => {
     // BullMQ's add starts with INCR on the queue's id counter: a counter that is not a number makes it fail.
     await redis.set(`${prefix}:alerts:id`, 'not-a-number');
     try {
-      await assert.rejects(p.commit(alerts, 'sig-1'), isUnavailable);
+      await assert.rejects(p.commit(alerts, 'sig-1'), (e: unknown) => {
+        assert.ok(isUnavailable(e));
+        assert.match(String((e as SheriffError).cause), /job add failed: .*not an integer/);
+        return true;
+      });
     } finally {
       await redis.del(`${prefix}:alerts:id`);
     }
@@ -133,6 +137,15 @@ describe('ingest pipeline', () => {
     assert.deepEqual(flags, [...Array(30).fill(false), ...Array(10).fill(true)], 'the first of each id is new, its re-deliveries duplicates');
     for (let i = 0; i < 30; i++) assert.ok(await real.getJob(deliveries[i]?.[0]?.alert.id as string), `job for gc-${i}`);
     assert.ok(store.commits < 40, `round trips were shared (${store.commits} for 41 deliveries)`);
+  });
+
+  it('the same alert twice in one commit is new once, with or without its job add', async () => {
+    const p = createIngestPipeline({ config, redis, queue: real, log });
+    const once = alertOf(p, 'twice-1', '10.73.0.1').map((a) => a.alert);
+    assert.deepEqual(await p.store.commitMany([{ alerts: once }, { alerts: once }]), [[true], [false]]);
+    const queued = alertOf(p, 'twice-2', '10.73.0.2');
+    const answers = await Promise.all([p.commit(queued), p.commit(queued)]);
+    assert.deepEqual(answers.map((a) => (a === 'replayed' ? a : a[0]?.duplicate)), [false, true]);
   });
 
   it('a failed job add in a shared commit refuses only the deliveries it touched', async () => {
