@@ -4,7 +4,6 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { parseConfig } from '../src/config.js';
 import { createIngestPipeline } from '../src/ingest/pipeline.js';
-import { createLogger } from '../src/log.js';
 import { QUEUES } from '../src/queue/names.js';
 import { requestConnection } from '../src/redis.js';
 
@@ -15,7 +14,7 @@ if (redis.status !== 'ready') await once(redis, 'ready');
 const prefix = `{micro-${randomBytes(3).toString('hex')}}`;
 const queue = new Queue(QUEUES.alerts, { connection: redis, prefix });
 const config = parseConfig({ redisPrefix: prefix, sources: { darktrace: { secret: 'x'.repeat(20) } } });
-const p = createIngestPipeline({ config, redis, queue, log: createLogger({ level: 'silent' }) });
+const p = createIngestPipeline({ config, redis, queue });
 const stats = async () => Object.fromEntries((await redis.info('commandstats')).split('\n').filter((l) => l.startsWith('cmdstat_')).map((l) => { const m = /cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(l)!; return [m[1], { calls: Number(m[2]), usec: Number(m[3]) }]; }));
 const base = Date.now() * 1000;
 const mk = (k: number) => p.normalise('darktrace', [{ modelName: 'Compromise / SSH Beacon', score: 80, pbid: base + k, breachTime: Date.now(), deviceIp: `10.1.${(k >> 8) & 255}.${(k & 255) || 1}`, destIP: '185.199.108.153', destPort: 2222, deviceHostname: `bench-${k}` }]).alerts;

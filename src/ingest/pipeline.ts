@@ -4,7 +4,6 @@ import type { Redis } from 'ioredis';
 import type { NormalisedAlert, SourceName } from '../contracts/alert.js';
 import type { Config } from '../config.js';
 import { SheriffError } from '../errors.js';
-import type { Logger } from '../log.js';
 import { alertRetention } from '../queue/names.js';
 import { defaultDeviceLabels } from './alertmanager.js';
 import { compileInternal, type NormaliseContext } from './common.js';
@@ -18,7 +17,6 @@ export interface PipelineDeps {
   /** A request connection (fails fast when Redis is away, so the answer is 503, not a hang). */
   redis: Redis;
   queue: Queue;
-  log: Logger;
   store?: AlertStore;
 }
 

@@ -8,13 +8,11 @@ import type { Redis } from 'ioredis';
 import { parseConfig } from '../../src/config.js';
 import { BULLMQ_VERSION, prepareJobInsert } from '../../src/ingest/job-insert.js';
 import { alertJobOptions, createIngestPipeline } from '../../src/ingest/pipeline.js';
-import { createLogger } from '../../src/log.js';
 import { QUEUES, type AlertJob } from '../../src/queue/names.js';
 import { requestConnection, workerConnection } from '../../src/redis.js';
 import { waitFor } from '../helpers/sheriff.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../helpers/redis.js';
 
-const log = createLogger({ level: 'silent' });
 
 async function keysUnder(redis: Redis, base: string): Promise<string[]> {
   const out: string[] = [];
@@ -57,7 +55,7 @@ describe('BullMQ jobs from the ingest commit script', () => {
 
   it('writes the same keys and job fields as Queue.add with the same name, data and options', async () => {
     const config = parseConfig({ redisPrefix: prefix, sources: { generic: { allowUnauthenticated: true } } });
-    const p = createIngestPipeline({ config, redis, queue, log });
+    const p = createIngestPipeline({ config, redis, queue });
     const batch = p.normalise('generic', [{ id: 'same-1', name: 'Compat / Job', score: 0.7, device: { ip: '10.71.0.1', tags: ['a'] } }]);
     const alert = batch.alerts[0]!.alert;
     assert.deepEqual(await p.commit(batch.alerts), [{ index: 0, id: alert.id, duplicate: false }]);
@@ -91,7 +89,7 @@ describe('BullMQ jobs from the ingest commit script', () => {
 
   it('a BullMQ Worker processes the jobs of a multi-alert POST with their data and options', async () => {
     const config = parseConfig({ redisPrefix: prefix, sources: { generic: { allowUnauthenticated: true } } });
-    const p = createIngestPipeline({ config, redis, queue, log });
+    const p = createIngestPipeline({ config, redis, queue });
     const batch = p.normalise('generic', [1, 2, 3].map((n) => ({ id: `work-${n}`, name: `Work / ${n}`, score: 0.5, device: { ip: `10.71.1.${n}` } })));
     const seen: Job[] = [];
     const connection = workerConnection(REDIS_URL);

@@ -10,7 +10,6 @@ import { parseConfig } from '../../src/config.js';
 import { SheriffError } from '../../src/errors.js';
 import { createIngestPipeline } from '../../src/ingest/pipeline.js';
 import { AlertStore, type CommitAnswer, type Delivery } from '../../src/ingest/store.js';
-import { createLogger } from '../../src/log.js';
 import { alertJobKey, QUEUES } from '../../src/queue/names.js';
 import { requestConnection, workerConnection } from '../../src/redis.js';
 import { dropPrefix, REDIS_URL, testPrefix } from '../helpers/redis.js';
@@ -31,8 +30,7 @@ describe('ingest pipeline', () => {
   let redis: Redis;
   let bull: Redis;
   let real: Queue;
-  const log = createLogger({ level: 'silent' });
-  const config = parseConfig({ redisPrefix: prefix, sources: { generic: { allowUnauthenticated: true } } });
+    const config = parseConfig({ redisPrefix: prefix, sources: { generic: { allowUnauthenticated: true } } });
   before(async () => {
     redis = requestConnection(REDIS_URL);
     bull = workerConnection(REDIS_URL);
@@ -69,7 +67,7 @@ describe('ingest pipeline', () => {
   });
 
   it('a job add that fails inside Redis undoes the alert, answers 503 and takes the retry', async () => {
-    const p = createIngestPipeline({ config, redis, queue: real, log });
+    const p = createIngestPipeline({ config, redis, queue: real });
     const alerts = alertOf(p, 'rb-1', '10.70.0.1');
     const id = alerts[0]?.alert.id as string;
     // BullMQ's add starts with INCR on the queue's id counter: a counter that is not a number makes it fail.
@@ -91,7 +89,7 @@ describe('ingest pipeline', () => {
   });
 
   it('takes the retry when Redis stopped the script after the store, before the job add', async () => {
-    const p = createIngestPipeline({ config, redis, queue: real, log });
+    const p = createIngestPipeline({ config, redis, queue: real });
     const alerts = alertOf(p, 'rb-2', '10.70.0.2');
     const id = alerts[0]?.alert.id as string;
     // What such a script leaves: the dedupe key ('q') and the used signature, no job.
@@ -102,7 +100,7 @@ describe('ingest pipeline', () => {
   });
 
   it('a re-delivery stays a duplicate after the decided job is removed, and is taken when the job never ran', async () => {
-    const p = createIngestPipeline({ config, redis, queue: real, log });
+    const p = createIngestPipeline({ config, redis, queue: real });
     const decided = alertOf(p, 'rb-3', '10.70.0.3');
     const decidedId = decided[0]?.alert.id as string;
     assert.deepEqual(await p.commit(decided), [{ index: 0, id: decidedId, duplicate: false }]);
@@ -122,7 +120,7 @@ describe('ingest pipeline', () => {
 
   it('POSTs that arrive together are committed together, each with its own answer', async () => {
     const store = new CountingStore(redis, prefix, { retentionMs: config.ingest.retention, dedupeWindowMs: config.ingest.dedupeWindow });
-    const p = createIngestPipeline({ config, redis, queue: real, log, store });
+    const p = createIngestPipeline({ config, redis, queue: real, store });
     const used = alertOf(p, 'gc-used', '10.71.0.250');
     await p.commit(used, 'gc-sig-used');
     store.commits = 0;
@@ -140,7 +138,7 @@ describe('ingest pipeline', () => {
   });
 
   it('the same alert twice in one commit is new once, with or without its job add', async () => {
-    const p = createIngestPipeline({ config, redis, queue: real, log });
+    const p = createIngestPipeline({ config, redis, queue: real });
     const once = alertOf(p, 'twice-1', '10.73.0.1').map((a) => a.alert);
     assert.deepEqual(await p.store.commitMany([{ alerts: once }, { alerts: once }]), [[true], [false]]);
     const queued = alertOf(p, 'twice-2', '10.73.0.2');
@@ -149,7 +147,7 @@ describe('ingest pipeline', () => {
   });
 
   it('a failed job add in a shared commit refuses only the deliveries it touched', async () => {
-    const p = createIngestPipeline({ config, redis, queue: real, log });
+    const p = createIngestPipeline({ config, redis, queue: real });
     const deliveries = Array.from({ length: 10 }, (_v, i) => alertOf(p, `gf-${i}`, `10.72.0.${i + 1}`));
     const bad = deliveries[3]?.[0]?.alert.id as string;
     // Something that is not a BullMQ job hash already sits at that alert's job key: BullMQ's add fails on it.
