@@ -108,16 +108,10 @@ async function queueFloor(prefix: string, seconds = SECONDS): Promise<number> {
   return added / elapsed;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-};
-
 export interface IngestResult {
   sheriff_rps: number; sheriff_p50_ms: number; sheriff_p99_ms: number; sheriff_errors: number; sheriff_queued: number;
   http_floor_rps: number; queue_floor_rps: number; composed_floor_rps: number;
-  ratio: number; ratio_min: number; ratio_max: number; ratio_of_medians: number; rounds: IngestRound[];
+  ratio: number; ratio_min: number; ratio_max: number; rounds: IngestRound[];
 }
 
 export interface IngestRound { http: number; queue: number; sheriff: number; p50_ms: number; p99_ms: number; errors: number; ratio: number }
@@ -211,7 +205,6 @@ export async function benchIngest(progress: (line: string) => void = () => undef
       ratio: Math.round(mid.ratio * 1000) / 1000,
       ratio_min: Math.round(Math.min(...rounds.map((r) => r.ratio)) * 1000) / 1000,
       ratio_max: Math.round(Math.max(...rounds.map((r) => r.ratio)) * 1000) / 1000,
-      ratio_of_medians: Math.round((median(rounds.map((r) => r.sheriff)) / (1 / (1 / median(rounds.map((r) => r.http)) + 1 / median(rounds.map((r) => r.queue))))) * 1000) / 1000,
       rounds,
     };
   } finally {
