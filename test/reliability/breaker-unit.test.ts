@@ -30,15 +30,19 @@ function countingConnector(name: string, behaviour: { fail: Error | null }): Con
   return c;
 }
 
+/** A breaker named for this test, recording open/close, around a counting connector that fails with `down()`. */
+function breakerLab(suffix: string, opts: { failures: number; coolDownMs: number }) {
+  const name = `unit-${process.pid}-${suffix}`;
+  const events: string[] = [];
+  const b = new CircuitBreaker(name, opts, { onOpen: () => events.push('open'), onClose: () => events.push('close') });
+  const behaviour = { fail: down() as Error | null };
+  const c = countingConnector(name, behaviour);
+  return { name, events, b, behaviour, c, wrapped: withBreaker(c, b), step: { actionId: `a-${suffix}` } as unknown as EnforcementStep };
+}
+
 describe('circuit breaker', () => {
   it('opens after N consecutive retryable failures, then fails fast without calling the backend', async () => {
-    const name = `unit-${process.pid}-a`;
-    const events: string[] = [];
-    const b = new CircuitBreaker(name, { failures: 3, coolDownMs: 60_000 }, { onOpen: () => events.push('open'), onClose: () => events.push('close') });
-    const behaviour = { fail: down() as Error | null };
-    const c = countingConnector(name, behaviour);
-    const wrapped = withBreaker(c, b);
-    const step = { actionId: 'a1' } as unknown as EnforcementStep;
+    const { name, events, b, c, wrapped, step } = breakerLab('a', { failures: 3, coolDownMs: 60_000 });
     for (let i = 0; i < 3; i++) await assert.rejects(wrapped.apply(step), /connection refused/);
     assert.equal(c.calls, 3);
     assert.equal(b.state(), 'open');
@@ -57,13 +61,7 @@ describe('circuit breaker', () => {
   });
 
   it('half-opens after the cool-down: one trial call; success closes it, a failure re-opens it', async () => {
-    const name = `unit-${process.pid}-b`;
-    const events: string[] = [];
-    const b = new CircuitBreaker(name, { failures: 2, coolDownMs: 50 }, { onOpen: () => events.push('open'), onClose: () => events.push('close') });
-    const behaviour = { fail: down() as Error | null };
-    const c = countingConnector(name, behaviour);
-    const wrapped = withBreaker(c, b);
-    const step = { actionId: 'a2' } as unknown as EnforcementStep;
+    const { name, events, b, behaviour, c, wrapped, step } = breakerLab('b', { failures: 2, coolDownMs: 50 });
     await assert.rejects(wrapped.apply(step));
     await assert.rejects(wrapped.apply(step));
     assert.equal(b.state(), 'open');
@@ -82,11 +80,7 @@ describe('circuit breaker', () => {
   });
 
   it('non-retryable answers and "not responsible" prove the backend is up and reset the count', async () => {
-    const name = `unit-${process.pid}-c`;
-    const b = new CircuitBreaker(name, { failures: 2, coolDownMs: 60_000 });
-    const behaviour = { fail: down() as Error | null };
-    const wrapped = withBreaker(countingConnector(name, behaviour), b);
-    const step = { actionId: 'a3' } as unknown as EnforcementStep;
+    const { name, b, behaviour, wrapped, step } = breakerLab('c', { failures: 2, coolDownMs: 60_000 });
     await assert.rejects(wrapped.apply(step));
     behaviour.fail = new NotResponsibleError(name, 'no such host');
     await assert.rejects(wrapped.apply(step));
