@@ -34,7 +34,7 @@ const MAX_ALERTS_PER_FLUSH = 512;
 /** Alert job options. Jobs must be gone before the dedupe window ends: the dedupe key, not the job, stops re-deliveries. */
 export const alertJobOptions = (dedupeWindowMs: number) => ({ ...retryOptions, ...alertRetention(dedupeWindowMs) });
 
-const unavailable = (err: unknown) => new SheriffError('QUEUE_UNAVAILABLE', 'Redis is unreachable; the alerts were not accepted — retry later', { cause: err });
+const unavailable = (err: unknown, why = 'Redis is unreachable') => new SheriffError('QUEUE_UNAVAILABLE', `${why}; the alerts were not accepted — retry later`, { cause: err });
 
 export function createIngestPipeline(deps: PipelineDeps) {
   const { config, queue } = deps;
@@ -62,7 +62,7 @@ export function createIngestPipeline(deps: PipelineDeps) {
     batch.forEach((w, g) => {
       const flags = answers[g];
       if (flags === 'replayed') w.resolve('replayed');
-      else if (!flags || !Array.isArray(flags)) w.reject(unavailable(new Error(`Redis refused an alert: ${flags?.failed ?? 'no answer for this delivery'}`)));
+      else if (!flags || !Array.isArray(flags)) w.reject(unavailable(new Error(`Redis refused an alert: ${flags?.failed ?? 'no answer for this delivery'}`), 'Redis refused to queue an alert of this delivery'));
       else w.resolve(w.delivery.alerts.map((alert, i) => ({ index: w.indexes[i] as number, id: alert.id, duplicate: !flags[i] })));
     });
   }

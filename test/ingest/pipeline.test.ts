@@ -76,6 +76,7 @@ describe('ingest pipeline', () => {
       await assert.rejects(p.commit(alerts, 'sig-1'), (e: unknown) => {
         assert.ok(isUnavailable(e));
         assert.match(String((e as SheriffError).cause), /job add failed: .*not an integer/);
+        assert.match((e as SheriffError).message, /^Redis refused to queue an alert/);
         return true;
       });
     } finally {

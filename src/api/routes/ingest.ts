@@ -78,7 +78,7 @@ export function ingestRoutes(deps: IngestDeps): FastifyPluginAsync {
         accepted = await pipeline.commit(batch.alerts, verdict.replayKey);
       } catch (err) {
         alertsIngested.inc({ source, outcome: 'unavailable' }, batch.alerts.length);
-        req.log.warn({ err: (err as Error).cause ?? err, source }, 'alerts not accepted: Redis unavailable');
+        req.log.warn({ err: (err as Error).cause ?? err, source }, 'alerts not accepted by Redis');
         throw err;
       }
       if (accepted === 'replayed') {
