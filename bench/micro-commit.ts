@@ -6,6 +6,7 @@ import { parseConfig } from '../src/config.js';
 import { createIngestPipeline } from '../src/ingest/pipeline.js';
 import { QUEUES } from '../src/queue/names.js';
 import { requestConnection } from '../src/redis.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 
 const url = process.env.SHERIFF_BENCH_REDIS ?? 'redis://127.0.0.1:6379';
 const N = Number(process.env.N ?? 5000);
@@ -30,7 +31,6 @@ const d = (c: string) => ({ calls: (s1[c]?.calls ?? 0) - (s0[c]?.calls ?? 0), us
 const ev = d('evalsha');
 console.log(`wall_us_per_commit ${wall.toFixed(1)} node_cpu_us ${((cpu.user + cpu.system) / N).toFixed(1)} evalsha/commit ${(ev.calls / N).toFixed(2)} redis_script_us/commit ${(ev.usec / N).toFixed(1)}`);
 await queue.obliterate({ force: true }).catch(() => undefined);
-let cursor = '0';
-do { const [n, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000); cursor = n; if (keys.length) await redis.unlink(...keys); } while (cursor !== '0');
+await dropPrefix(redis, prefix);
 await queue.close();
 redis.disconnect();

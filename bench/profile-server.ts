@@ -16,6 +16,7 @@ import { signBody } from '../src/ingest/webhook-auth.js';
 import { createLogger } from '../src/log.js';
 import { QUEUES } from '../src/queue/names.js';
 import { requestConnection } from '../src/redis.js';
+import { dropPrefix } from '../test/helpers/redis.js';
 import { LUA } from './ingest.js';
 
 const run = promisify(execFile);
@@ -70,8 +71,7 @@ console.log(`rps ${Math.round(res.requests / (res.duration_us / 1e6))} cpu_us_pe
 await app.close();
 await alerts.close();
 const cleaner = new Redis(REDIS_URL);
-let cursor = '0';
-do { const [n, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000); cursor = n; if (keys.length) await cleaner.unlink(...keys); } while (cursor !== '0');
+await dropPrefix(cleaner, prefix);
 cleaner.disconnect();
 redis.disconnect();
 rmSync(dir, { recursive: true, force: true });

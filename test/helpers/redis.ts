@@ -12,12 +12,17 @@ export function testRedis(): Redis {
   return new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: false });
 }
 
-/** Removes every key under the prefix (SCAN, never KEYS; UNLINK frees large benchmark sets off the main thread). */
-export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+/** The keys under the prefix, batch by batch (SCAN, never KEYS). */
+export async function* scanPrefix(redis: Redis, prefix: string): AsyncGenerator<string[]> {
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
     cursor = next;
-    if (keys.length) await redis.unlink(...keys);
+    if (keys.length) yield keys;
   } while (cursor !== '0');
+}
+
+/** Removes every key under the prefix (UNLINK frees large benchmark sets off the main thread). */
+export async function dropPrefix(redis: Redis, prefix: string): Promise<void> {
+  for await (const keys of scanPrefix(redis, prefix)) await redis.unlink(...keys);
 }

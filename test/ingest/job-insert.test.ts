@@ -11,17 +11,11 @@ import { alertJobOptions, createIngestPipeline } from '../../src/ingest/pipeline
 import { QUEUES, type AlertJob } from '../../src/queue/names.js';
 import { requestConnection, workerConnection } from '../../src/redis.js';
 import { waitFor } from '../helpers/sheriff.js';
-import { dropPrefix, REDIS_URL, testPrefix } from '../helpers/redis.js';
-
+import { dropPrefix, REDIS_URL, scanPrefix, testPrefix } from '../helpers/redis.js';
 
 async function keysUnder(redis: Redis, base: string): Promise<string[]> {
   const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${base}*`, 'COUNT', 1000);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
+  for await (const keys of scanPrefix(redis, base)) out.push(...keys);
   return out.map((k) => k.slice(base.length)).sort();
 }
 
