@@ -56,8 +56,9 @@ describe('notification delivery queue', () => {
       assert.equal(r.json.action.id, record.id);
       assert.equal(auth.verify('generic', r.headers as Record<string, string>, r.raw, Math.floor(Date.now() / 1000)).ok, true);
     }
-    const [job] = await s.n.notifier.queue!.getJobs(['completed']);
-    assert.equal(job?.attemptsMade, 3);
+    // the receiver answers before the worker records the job as completed: wait for that record
+    const job = await waitFor(async () => (await s.n.notifier.queue!.getJobs(['completed']))[0], 'the job to be completed');
+    assert.equal(job.attemptsMade, 3);
   });
 
   it('a 404 is not retried: the job fails after one attempt', async () => {
