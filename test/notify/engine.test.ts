@@ -81,10 +81,16 @@ describe('notifications from a running sheriff', () => {
     assert.equal((await t.api('admin', 'PUT', '/v1/mode', { mode: 'passive', reason: 'maintenance' })).status, 200);
     assert.equal((await t.api('admin', 'PUT', '/v1/mode', { mode: 'active' })).status, 200);
     assert.equal((await t.api('admin', 'POST', '/v1/kill-switch', { reason: 'drill' })).status, 200);
-    await waitFor(async () => hook.received.slice(before).some((r) => r.json.event === 'kill_switch'), 'kill_switch');
-    const later = hook.received.slice(before).filter((r) => r.json.action === null);
+    // deliveries run concurrently, so the three may reach the receiver in any order: wait for all of them
+    const controller = () => hook.received.slice(before).filter((r) => r.json.action === null);
+    await waitFor(async () => {
+      const l = controller();
+      return l.some((r) => r.json.event === 'kill_switch') && l.filter((r) => r.json.event === 'mode').length >= 2;
+    }, 'both mode changes and the kill switch');
+    const later = controller();
     const mode = later.filter((r) => r.json.event === 'mode').map((r) => r.json.details);
-    assert.deepEqual(mode.slice(0, 2), [
+    const byFrom = (a: { from: string }, b: { from: string }) => a.from.localeCompare(b.from);
+    assert.deepEqual(mode.slice(0, 2).sort(byFrom), [
       { from: 'active', to: 'passive', by: 'admin', reason: 'maintenance' },
       { from: 'passive', to: 'active', by: 'admin', reason: '' },
     ]);
