@@ -33,6 +33,7 @@ export class ConnectorRegistry {
       const breaker = breakers ? new CircuitBreaker(name, breakers.options, breakers.events) : undefined;
       const connector = breaker ? withBreaker(raw, breaker) : raw;
       const scope = entry.scope ?? null;
+      const ranges = scope ? compileRanges(scope) : null;
       return {
         name,
         type: entry.type,
@@ -40,7 +41,7 @@ export class ConnectorRegistry {
         ...(breaker ? { breaker } : {}),
         capabilities: connector.capabilities,
         scope,
-        inScope: scope ? ((ranges) => (ip: string) => inRanges(ip, ranges))(compileRanges(scope)) : () => true,
+        inScope: ranges ? (ip: string) => inRanges(ip, ranges) : () => true,
       };
     });
   }
