@@ -30,7 +30,7 @@ describe('ingest pipeline', () => {
   let redis: Redis;
   let bull: Redis;
   let real: Queue;
-    const config = parseConfig({ redisPrefix: prefix, sources: { generic: { allowUnauthenticated: true } } });
+  const config = parseConfig({ redisPrefix: prefix, sources: { generic: { allowUnauthenticated: true } } });
   before(async () => {
     redis = requestConnection(REDIS_URL);
     bull = workerConnection(REDIS_URL);
