@@ -88,7 +88,6 @@ function writeRequests(file: string, count: number, label = 'run'): void {
   writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
-
 async function queueFloor(prefix: string, seconds = SECONDS): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue('floor', { connection: redis, prefix });
